@@ -1,0 +1,93 @@
+//! Errors are values: every one names the input that was wrong.
+
+use std::fmt;
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while describing or generating a parameter.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A shape that cannot be generated (zero-sized, too large, wrong rank for the scheme).
+    #[error("shape {shape}: {reason}")]
+    Shape {
+        /// The offending shape.
+        shape: ShapeDisplay,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An init scheme whose parameters are invalid (negative std, a >= b, ...).
+    #[error("init scheme `{scheme}`: {reason}")]
+    Scheme {
+        /// The scheme, in its text form.
+        scheme: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A scheme text (`kaiming_uniform(a=2.236)`) that does not parse.
+    #[error("cannot parse init scheme `{input}` at column {column}: {reason}")]
+    Parse {
+        /// The text that was given.
+        input: String,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What was expected there.
+        reason: String,
+    },
+    /// A slice outside the tensor or of the wrong rank.
+    #[error("region {region} of shape {shape}: {reason}")]
+    Region {
+        /// The requested region, as `start:end` per dimension.
+        region: String,
+        /// The full shape.
+        shape: ShapeDisplay,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An error about one parameter, with its path.
+    #[error("parameter `{path}`: {source}")]
+    Parameter {
+        /// The dotted parameter path.
+        path: String,
+        /// The underlying error.
+        source: Box<Error>,
+    },
+    /// An error from candle (device allocation, upload).
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+impl Error {
+    pub(crate) fn shape(shape: &[usize], reason: impl Into<String>) -> Self {
+        Error::Shape {
+            shape: ShapeDisplay(shape.to_vec()),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn scheme(scheme: impl fmt::Display, reason: impl Into<String>) -> Self {
+        Error::Scheme {
+            scheme: scheme.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Attaches a parameter path to this error.
+    pub fn at_path(self, path: &str) -> Self {
+        Error::Parameter {
+            path: path.to_owned(),
+            source: Box::new(self),
+        }
+    }
+}
+
+/// A shape printed as `[4, 8]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeDisplay(pub Vec<usize>);
+
+impl fmt::Display for ShapeDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}

@@ -1,0 +1,150 @@
+//! The init context: seed, dtype and device, and the one call a constructor needs.
+//!
+//! [`Init::tensor`] is "the tensor at this path, with this shape, scheme,
+//! version": values are generated on the host by [`crate::generate`] and
+//! uploaded, so every device receives exactly the same bits.
+//!
+//! ```
+//! use reproducible::{Init, scheme::kaiming_uniform};
+//! use candle_core::{DType, Device};
+//! let init = Init::new(42).device(&Device::Cpu).dtype(DType::F32);
+//! let w = init.tensor("blocks.0.mlp.fc1.weight", &[64, 32], &kaiming_uniform().a(5f64.sqrt()), 1)?;
+//! assert_eq!(w.dims(), &[64, 32]);
+//! # Ok::<(), reproducible::Error>(())
+//! ```
+
+use std::ops::Range;
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::generate::{generate, Element};
+use crate::scheme::Scheme;
+use crate::stream::Stream;
+
+/// Where and how parameters are materialised: the seed, the dtype and the device.
+#[derive(Clone, Debug)]
+pub struct Init {
+    seed: u64,
+    dtype: DType,
+    device: Device,
+}
+
+impl Init {
+    /// A context for `seed`, producing F32 tensors on the CPU.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            dtype: DType::F32,
+            device: Device::Cpu,
+        }
+    }
+
+    /// Sets the device tensors are uploaded to.
+    #[must_use]
+    pub fn device(mut self, device: &Device) -> Self {
+        self.device = device.clone();
+        self
+    }
+
+    /// Sets the dtype: F32, F64, F16 or BF16.
+    #[must_use]
+    pub fn dtype(mut self, dtype: DType) -> Self {
+        self.dtype = dtype;
+        self
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The dtype.
+    pub fn get_dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The device.
+    pub fn get_device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The stream of parameter `path` at `version` under this context's seed.
+    pub fn stream(&self, path: &str, version: u32) -> Stream {
+        Stream::new(self.seed, path, version)
+    }
+
+    /// The parameter at `path` with `shape`, initialised by `scheme` from its
+    /// stream at `version`, in this context's dtype and on its device.
+    /// Errors name the path.
+    pub fn tensor(&self, path: &str, shape: &[usize], scheme: &Scheme, version: u32) -> Result<Tensor> {
+        self.tensor_region(path, shape, None, scheme, version)
+    }
+
+    /// Like [`Init::tensor`] with this context's dtype replaced by `dtype`.
+    pub fn tensor_as(
+        &self,
+        path: &str,
+        shape: &[usize],
+        scheme: &Scheme,
+        version: u32,
+        dtype: DType,
+    ) -> Result<Tensor> {
+        self.clone().dtype(dtype).tensor(path, shape, scheme, version)
+    }
+
+    /// The `region` (one range per dimension) of the parameter of global `shape`:
+    /// bit-for-bit the same as slicing [`Init::tensor`]'s result, and for
+    /// elementwise schemes without generating the rest. This is how a
+    /// tensor-parallel rank initialises its shard alone.
+    pub fn shard(
+        &self,
+        path: &str,
+        shape: &[usize],
+        region: &[Range<usize>],
+        scheme: &Scheme,
+        version: u32,
+    ) -> Result<Tensor> {
+        self.tensor_region(path, shape, Some(region), scheme, version)
+    }
+
+    fn tensor_region(
+        &self,
+        path: &str,
+        shape: &[usize],
+        region: Option<&[Range<usize>]>,
+        scheme: &Scheme,
+        version: u32,
+    ) -> Result<Tensor> {
+        let stream = self.stream(path, version);
+        let dims: Vec<usize> = match region {
+            Some(r) => r.iter().map(|r| r.end.saturating_sub(r.start)).collect(),
+            None => shape.to_vec(),
+        };
+        let build = || -> Result<Tensor> {
+            match self.dtype {
+                DType::F32 => upload::<f32>(&stream, scheme, shape, region, &dims, &self.device),
+                DType::F64 => upload::<f64>(&stream, scheme, shape, region, &dims, &self.device),
+                DType::F16 => upload::<half::f16>(&stream, scheme, shape, region, &dims, &self.device),
+                DType::BF16 => upload::<half::bf16>(&stream, scheme, shape, region, &dims, &self.device),
+                other => Err(Error::Scheme {
+                    scheme: scheme.to_string(),
+                    reason: format!("dtype {other:?} is not a floating-point parameter dtype (use F32, F64, F16 or BF16)"),
+                }),
+            }
+        };
+        build().map_err(|e| e.at_path(path))
+    }
+}
+
+fn upload<T: Element + candle_core::WithDType>(
+    stream: &Stream,
+    scheme: &Scheme,
+    shape: &[usize],
+    region: Option<&[Range<usize>]>,
+    dims: &[usize],
+    device: &Device,
+) -> Result<Tensor> {
+    let values: Vec<T> = generate(stream, scheme, shape, region)?;
+    Ok(Tensor::from_vec(values, dims, device)?)
+}
