@@ -267,3 +267,16 @@ fn errors_name_the_parameter_and_the_problem() {
     let e = init.clone().dtype(DType::U8).tensor("w", &[2], &normal(0.0, 1.0), 1).unwrap_err();
     assert!(e.to_string().contains("not a floating-point parameter dtype"), "{e}");
 }
+
+#[test]
+fn values_a_dtype_cannot_hold_are_errors() {
+    let init = Init::new(0).dtype(DType::F16);
+    let e = init.tensor("scale", &[2], &reproducible::scheme::constant(70000.0), 1).unwrap_err();
+    assert!(e.to_string().contains("overflow F16"), "{e}");
+    // f32 cannot resolve a truncation 5.5 std out; f64 can.
+    let far = trunc_normal(0.0, 1.0, 5.5, 8.0);
+    let e = Init::new(0).tensor("w", &[4], &far, 1).unwrap_err();
+    assert!(e.to_string().contains("beyond what f32 resolves"), "{e}");
+    let ok = Init::new(0).dtype(DType::F64).tensor("w", &[4], &far, 1).unwrap();
+    assert!(ok.to_vec1::<f64>().unwrap().iter().all(|&v| (5.5..=8.0).contains(&v)));
+}

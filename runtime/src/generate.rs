@@ -45,6 +45,12 @@ pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
     #[doc(hidden)]
     fn generate_plan(stream: &Stream, plan: &Plan, shape: &[usize], region: &[Range<usize>], chunk: usize)
         -> Result<Vec<Self>>;
+
+    /// Why `values` cannot be stored in this type, if they cannot (f16 overflow).
+    #[doc(hidden)]
+    fn overflow(_values: &[Self]) -> Option<String> {
+        None
+    }
 }
 
 /// The values of `scheme` for parameter stream `stream` with the given global
@@ -78,7 +84,11 @@ pub fn generate_with_chunk<T: Element>(
         }
         None => &full,
     };
-    T::generate_plan(stream, &plan, shape, region, chunk.max(1))
+    let values = T::generate_plan(stream, &plan, shape, region, chunk.max(1))?;
+    match T::overflow(&values) {
+        Some(reason) => Err(Error::scheme(scheme, reason)),
+        None => Ok(values),
+    }
 }
 
 fn check_region(shape: &[usize], region: &[Range<usize>]) -> Result<()> {
@@ -253,6 +263,13 @@ impl Element for half::f16 {
     ) -> Result<Vec<Self>> {
         let v = f32::generate_plan(stream, plan, shape, region, chunk)?;
         Ok(v.into_par_iter().map(half::f16::from_f32).collect())
+    }
+
+    fn overflow(values: &[Self]) -> Option<String> {
+        values
+            .iter()
+            .find(|h| h.is_infinite())
+            .map(|_| "values overflow F16 (largest finite 65504); use F32 or BF16".to_owned())
     }
 }
 

@@ -157,6 +157,18 @@ impl Draw {
     /// Validates the parameters and computes the f32 constants.
     pub fn prepare_f32(&self) -> Result<Prepared32> {
         let (kind, c) = constants(self)?;
+        if kind == Kind::TruncNormal {
+            // In f32 the CDF bounds lose the far tails: an interval that rounds to
+            // the edge of (-1, 1) would clamp every value to a bound.
+            const EDGE: f32 = 1.0 - TWO_POW_M24;
+            let (lo, w) = (c[0] as f32, c[1] as f32);
+            if lo >= EDGE || lo + w <= -EDGE {
+                return Err(Error::scheme(
+                    draw_text(self),
+                    "[a, b] lies more than ~5.3 std from the mean, beyond what f32 resolves; use F64 or move a, b",
+                ));
+            }
+        }
         Ok(Prepared32 {
             kind,
             p: c.map(|v| v as f32),

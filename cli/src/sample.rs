@@ -1,0 +1,188 @@
+//! `repro sample`: the values of one parameter stream.
+
+use std::io::Write;
+use std::ops::Range;
+
+use reproducible::{generate, Element, Scheme, Stream};
+
+/// Arguments of `repro sample`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The seed (u64).
+    #[arg(long)]
+    seed: u64,
+    /// The parameter's dotted path, e.g. `blocks.0.attn.qkv.weight`.
+    #[arg(long)]
+    path: String,
+    /// The parameter's declared version (u32).
+    #[arg(long, default_value_t = 1)]
+    version: u32,
+    /// The global shape, comma-separated (`4,8`); empty for a scalar.
+    #[arg(long, allow_hyphen_values = true)]
+    shape: String,
+    /// The init scheme, e.g. `kaiming_uniform(a=2.236)` or `normal(0, 0.02)`.
+    #[arg(long)]
+    init: String,
+    /// Element type: f32, f64, f16 or bf16.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+    /// `values` (shortest round-trip decimals) or `bits` (hex bit patterns).
+    #[arg(long, default_value = "values")]
+    format: String,
+    /// Print only this slice: `start:end` per dimension, comma-separated (`1:3,0:8`);
+    /// `:` is the whole dimension and `i` the single index i.
+    #[arg(long, allow_hyphen_values = true)]
+    slice: Option<String>,
+}
+
+/// Runs the command, writing one line per row of the last dimension.
+pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
+    let shape = parse_shape(&args.shape)?;
+    let scheme: Scheme = args.init.parse().map_err(|e| format!("--init: {e}"))?;
+    let region = args.slice.as_deref().map(|s| parse_slice(s, &shape)).transpose()?;
+    let stream = Stream::new(args.seed, &args.path, args.version);
+    let bits = match args.format.as_str() {
+        "values" => false,
+        "bits" => true,
+        other => return Err(format!("--format: unknown format `{other}`; expected `values` or `bits`")),
+    };
+    let row = region
+        .as_ref()
+        .and_then(|r| r.last().map(|r| r.end - r.start))
+        .or_else(|| shape.last().copied())
+        .unwrap_or(1);
+    let lines = match args.dtype.as_str() {
+        "f32" => render::<f32>(&stream, &scheme, &shape, region.as_deref(), |v| {
+            if bits { format!("{:08x}", v.to_bits()) } else { format!("{v:?}") }
+        }),
+        "f64" => render::<f64>(&stream, &scheme, &shape, region.as_deref(), |v| {
+            if bits { format!("{:016x}", v.to_bits()) } else { format!("{v:?}") }
+        }),
+        "f16" => render::<half::f16>(&stream, &scheme, &shape, region.as_deref(), |v| {
+            if bits { format!("{:04x}", v.to_bits()) } else { format!("{:?}", v.to_f32()) }
+        }),
+        "bf16" => render::<half::bf16>(&stream, &scheme, &shape, region.as_deref(), |v| {
+            if bits { format!("{:04x}", v.to_bits()) } else { format!("{:?}", v.to_f32()) }
+        }),
+        other => return Err(format!("--dtype: unknown dtype `{other}`; expected f32, f64, f16 or bf16")),
+    }
+    .map_err(|e| format!("parameter `{}`: {e}", args.path))?;
+    for chunk in lines.chunks(row) {
+        writeln!(out, "{}", chunk.join(" ")).map_err(|e| format!("writing output: {e}"))?;
+    }
+    Ok(())
+}
+
+fn render<T: Element>(
+    stream: &Stream,
+    scheme: &Scheme,
+    shape: &[usize],
+    region: Option<&[Range<usize>]>,
+    fmt: impl Fn(T) -> String,
+) -> reproducible::Result<Vec<String>> {
+    Ok(generate::<T>(stream, scheme, shape, region)?.into_iter().map(fmt).collect())
+}
+
+fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
+    let text = text.trim().trim_start_matches('[').trim_end_matches(']');
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .enumerate()
+        .map(|(d, s)| {
+            let s = s.trim();
+            s.parse::<usize>()
+                .map_err(|_| format!("--shape: dimension {d} is `{s}`, expected a size from 1 to {}", usize::MAX))
+        })
+        .collect()
+}
+
+fn parse_slice(text: &str, shape: &[usize]) -> Result<Vec<Range<usize>>, String> {
+    let parts: Vec<&str> = if text.trim().is_empty() { Vec::new() } else { text.split(',').collect() };
+    if parts.len() != shape.len() {
+        return Err(format!(
+            "--slice: `{text}` has {} ranges but the shape has {} dimensions",
+            parts.len(),
+            shape.len()
+        ));
+    }
+    parts
+        .iter()
+        .zip(shape)
+        .enumerate()
+        .map(|(d, (p, &n))| {
+            let p = p.trim();
+            let num = |s: &str, default: usize| -> Result<usize, String> {
+                if s.is_empty() {
+                    Ok(default)
+                } else {
+                    s.parse().map_err(|_| format!("--slice: `{s}` in dimension {d} is not an index"))
+                }
+            };
+            let r = match p.split_once(':') {
+                Some((a, b)) => num(a, 0)?..num(b, n)?,
+                None => {
+                    let i = num(p, 0)?;
+                    i..i.saturating_add(1)
+                }
+            };
+            if r.start >= r.end || r.end > n {
+                return Err(format!("--slice: range {}:{} of dimension {d} is empty or outside 0:{n}", r.start, r.end));
+            }
+            Ok(r)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(shape: &str, init: &str, dtype: &str, format: &str, slice: Option<&str>) -> Args {
+        Args {
+            seed: 42,
+            path: "blocks.0.attn.qkv.weight".into(),
+            version: 1,
+            shape: shape.into(),
+            init: init.into(),
+            dtype: dtype.into(),
+            format: format.into(),
+            slice: slice.map(Into::into),
+        }
+    }
+
+    fn output(a: &Args) -> Result<String, String> {
+        let mut buf = Vec::new();
+        run(a, &mut buf)?;
+        Ok(String::from_utf8(buf).unwrap())
+    }
+
+    #[test]
+    fn prints_one_line_per_row_and_slices_exactly() {
+        let full = output(&args("4,8", "kaiming_uniform(a=2.236)", "f32", "bits", None)).unwrap();
+        let rows: Vec<&str> = full.lines().collect();
+        assert_eq!(rows.len(), 4);
+        assert!(rows.iter().all(|r| r.split(' ').count() == 8));
+        let part = output(&args("4,8", "kaiming_uniform(a=2.236)", "f32", "bits", Some("1:3,0:8"))).unwrap();
+        assert_eq!(part.lines().collect::<Vec<_>>(), rows[1..3]);
+        let col = output(&args("4,8", "kaiming_uniform(a=2.236)", "f32", "bits", Some(":,5"))).unwrap();
+        let want: Vec<&str> = rows.iter().map(|r| r.split(' ').nth(5).unwrap()).collect();
+        assert_eq!(col.lines().collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_it() {
+        let e = |a: Args| output(&a).unwrap_err();
+        assert!(e(args("4,8", "kaiming_unform()", "f32", "values", None)).contains("did you mean `kaiming_uniform`"));
+        assert!(e(args("4,0", "normal(0, 1)", "f32", "values", None)).contains("dimension 1 has size 0"));
+        assert!(e(args("4,-1", "normal(0, 1)", "f32", "values", None)).contains("dimension 1 is `-1`"));
+        assert!(e(args("99999999999,99999999999", "normal(0, 1)", "f32", "values", None)).contains("overflows"));
+        assert!(e(args("4", "normal(0, -1)", "f32", "values", None)).contains("std must be >= 0"));
+        assert!(e(args("4", "uniform(1, 0)", "f32", "values", None)).contains("need a < b"));
+        assert!(e(args("4", "normal(0, 1)", "f8", "values", None)).contains("unknown dtype `f8`"));
+        assert!(e(args("4", "normal(0, 1)", "f32", "hex", None)).contains("unknown format"));
+        assert!(e(args("4,8", "normal(0, 1)", "f32", "values", Some("0:5"))).contains("has 1 ranges"));
+        assert!(e(args("4,8", "normal(0, 1)", "f32", "values", Some("3:2,0:8"))).contains("empty or outside"));
+    }
+}
