@@ -91,3 +91,14 @@ impl fmt::Display for ShapeDisplay {
         write!(f, "{:?}", self.0)
     }
 }
+
+/// Lets `?` turn this crate's errors into candle's inside `Module::forward` and
+/// other code returning `candle_core::Result`; the message is kept whole.
+impl From<Error> for candle_core::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Candle(c) => c,
+            other => candle_core::Error::wrap(other),
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The model trait: how a module is built at a path, and how its parameters are listed.
+//!
+//! Every `#[reproducible_model]` struct implements [`Model`], and so do the
+//! candle-nn layers in [`crate::layers`]. A [`Ctx`] carries the parameter path and
+//! the source of values: fresh values from an [`Init`] context (each parameter
+//! from its own keyed stream) or saved values from a candle `VarBuilder`
+//! (a safetensors checkpoint), so one constructor serves both.
+//!
+//! ```
+//! use reproducible::model::{Ctx, Model, ModelExt, ParamSpec};
+//! use reproducible::{scheme::normal, Init, Result, Tensor};
+//!
+//! struct Scale { gamma: Tensor }
+//! impl Model for Scale {
+//!     type Config = usize;
+//!     fn build(dim: &usize, ctx: &Ctx) -> Result<Self> {
+//!         Ok(Scale { gamma: ctx.param("gamma", &ParamSpec::new(vec![*dim], normal(1.0, 0.02)))? })
+//!     }
+//!     fn visit_params<'a>(&'a self, ctx: &mut dyn FnMut(&str, &'a Tensor, bool)) {
+//!         ctx("gamma", &self.gamma, true)
+//!     }
+//! }
+//! let init = Init::new(0);
+//! let m = Scale::build(&4, &Ctx::init(&init).child("head"))?;
+//! assert_eq!(m.parameters()[0].path, "gamma");
+//! # Ok::<(), reproducible::Error>(())
+//! ```
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::VarBuilder;
+
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::scheme::Scheme;
+
+/// A module that can be built at a path from a config, and that lists its parameters.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a submodule of a reproducible model: it does not implement `reproducible::Model`",
+    label = "not a reproducible module",
+    note = "put `#[reproducible_model]` on its struct, or use a layer from `reproducible::layers` \
+            (Linear, Conv1d, Conv2d, Embedding, LayerNorm, RmsNorm, BatchNorm, GroupNorm, Lstm, Gru)"
+)]
+pub trait Model: Sized {
+    /// What the module is built from: a model's config struct, a layer's config.
+    type Config;
+
+    /// Builds the module; its parameters live under `ctx`'s path.
+    fn build(config: &Self::Config, ctx: &Ctx) -> Result<Self>;
+
+    /// Calls `f(relative_path, tensor, trainable)` for every parameter and buffer,
+    /// in a stable order (declaration order, list elements by index).
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&str, &'a Tensor, bool));
+}
+
+/// A parameter as listed by [`ModelExt::parameters`].
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Dotted path relative to the model the list was taken from.
+    pub path: String,
+    /// The tensor (for trainable parameters, the tensor of a candle `Var`).
+    pub tensor: Tensor,
+    /// Whether an optimizer should update it (false for frozen parameters and buffers).
+    pub trainable: bool,
+}
+
+/// Listing helpers available on every [`Model`].
+pub trait ModelExt: Model {
+    /// Every parameter and buffer as (path, tensor, trainable), in a stable order.
+    fn parameters(&self) -> Vec<Param> {
+        let mut out = Vec::new();
+        self.visit_params(&mut |path, tensor, trainable| {
+            out.push(Param {
+                path: path.to_owned(),
+                tensor: tensor.clone(),
+                trainable,
+            })
+        });
+        out
+    }
+
+    /// The trainable parameters as candle `Var`s sharing the model's storage, for
+    /// an optimizer (`candle_nn::AdamW::new(model.trainable_vars()?, params)`).
+    fn trainable_vars(&self) -> Result<Vec<Var>> {
+        self.parameters()
+            .into_iter()
+            .filter(|p| p.trainable)
+            .map(|p| Ok(Var::from_tensor(&p.tensor)?))
+            .collect()
+    }
+}
+
+impl<M: Model> ModelExt for M {}
+
+/// How one parameter is made: its shape, scheme, version, dtype and trainability.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The init scheme.
+    pub scheme: Scheme,
+    /// The declared version (1 unless bumped).
+    pub version: u32,
+    /// A dtype overriding the context's.
+    pub dtype: Option<DType>,
+    /// Whether the parameter is trainable (a candle `Var`).
+    pub trainable: bool,
+}
+
+impl ParamSpec {
+    /// A trainable parameter at version 1 in the context's dtype.
+    pub fn new(shape: Vec<usize>, scheme: Scheme) -> Self {
+        Self {
+            shape,
+            scheme,
+            version: 1,
+            dtype: None,
+            trainable: true,
+        }
+    }
+
+    /// Sets the version.
+    #[must_use]
+    pub fn version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Sets the dtype.
+    #[must_use]
+    pub fn dtype(mut self, dtype: DType) -> Self {
+        self.dtype = Some(dtype);
+        self
+    }
+
+    /// Marks the parameter frozen (not trainable).
+    #[must_use]
+    pub fn frozen(mut self) -> Self {
+        self.trainable = false;
+        self
+    }
+}
+
+#[derive(Clone)]
+enum Source<'a> {
+    Init(&'a Init),
+    Load(&'a VarBuilder<'a>),
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Init(init) => f.debug_tuple("Init").field(init).finish(),
+            Source::Load(vb) => f.debug_struct("Load").field("dtype", &vb.dtype()).finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Where a module is being built: the parameter path and the source of values.
+#[derive(Clone, Debug)]
+pub struct Ctx<'a> {
+    source: Source<'a>,
+    path: String,
+}
+
+impl<'a> Ctx<'a> {
+    /// Builds with fresh values from `init`'s keyed streams, at the root path.
+    pub fn init(init: &'a Init) -> Self {
+        Self {
+            source: Source::Init(init),
+            path: String::new(),
+        }
+    }
+
+    /// Builds by loading every parameter from `vb` (for example
+    /// `VarBuilder::from_mmaped_safetensors`), by full path, checking shapes.
+    pub fn load(vb: &'a VarBuilder<'a>) -> Self {
+        Self {
+            source: Source::Load(vb),
+            path: String::new(),
+        }
+    }
+
+    /// The dotted path of this context (empty at the root).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The full path of `name` under this context.
+    pub fn join(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    /// The context of a child module named `name`.
+    pub fn child(&self, name: &str) -> Ctx<'a> {
+        Ctx {
+            source: self.source.clone(),
+            path: self.join(name),
+        }
+    }
+
+    /// The default dtype of parameters.
+    pub fn dtype(&self) -> DType {
+        match self.source {
+            Source::Init(i) => i.get_dtype(),
+            Source::Load(vb) => vb.dtype(),
+        }
+    }
+
+    /// The device parameters live on.
+    pub fn device(&self) -> &Device {
+        match self.source {
+            Source::Init(i) => i.get_device(),
+            Source::Load(vb) => vb.device(),
+        }
+    }
+
+    /// The parameter `name` under this context: generated from its stream, or
+    /// loaded (shape-checked) from the checkpoint. Trainable parameters are
+    /// candle `Var`s. Errors name the full path.
+    pub fn param(&self, name: &str, spec: &ParamSpec) -> Result<Tensor> {
+        let path = self.join(name);
+        let dtype = spec.dtype.unwrap_or_else(|| self.dtype());
+        let tensor = match self.source {
+            Source::Init(init) => init.tensor_as(&path, &spec.shape, &spec.scheme, spec.version, dtype)?,
+            Source::Load(vb) => vb
+                .get_with_hints_dtype(spec.shape.as_slice(), &path, candle_nn::Init::Const(0.0), dtype)
+                .map_err(|e| Error::from(e).at_path(&path))?,
+        };
+        if spec.trainable {
+            Ok(Var::from_tensor(&tensor).map_err(|e| Error::from(e).at_path(&path))?.as_tensor().clone())
+        } else {
+            Ok(tensor)
+        }
+    }
+}
