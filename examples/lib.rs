@@ -1,1 +1,4 @@
-//! Shared helpers for the runnable examples.
+//! Shared code of the runnable examples, so the tests can assert what they print.
+#![warn(missing_docs)]
+
+pub mod story;

@@ -69,15 +69,11 @@ fn config_error(path: &str, layer: &str, reason: impl std::fmt::Display) -> Erro
     }
 }
 
-fn trainable(shape: Vec<usize>, scheme: Scheme) -> ParamSpec {
-    ParamSpec::new(shape, scheme)
-}
-
 // ---------------------------------------------------------------------------
 // Linear
 
-/// How to build a [`Linear`] layer (`nn.Linear`): `weight` [out, in] and an
-/// optional `bias` [out].
+/// How to build a [`Linear`] layer (`nn.Linear`): `weight` `[out, in]` and an
+/// optional `bias` `[out]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearConfig {
     /// Input features.
@@ -136,10 +132,15 @@ impl Model for Linear {
     type Config = LinearConfig;
 
     fn build(config: &LinearConfig, ctx: &Ctx) -> Result<Self> {
-        let weight = ctx.param("weight", &trainable(vec![config.out_dim, config.in_dim], config.weight_init))?;
+        let weight = ctx.param(
+            "weight",
+            &ParamSpec::new(vec![config.out_dim, config.in_dim], config.weight_init),
+        )?;
         let bias = if config.bias {
-            let scheme = config.bias_init.unwrap_or_else(|| presets::linear_bias(config.in_dim));
-            Some(ctx.param("bias", &trainable(vec![config.out_dim], scheme))?)
+            let scheme = config
+                .bias_init
+                .unwrap_or_else(|| presets::linear_bias(config.in_dim));
+            Some(ctx.param("bias", &ParamSpec::new(vec![config.out_dim], scheme))?)
         } else {
             None
         };
@@ -158,7 +159,7 @@ impl Model for Linear {
 // Convolutions
 
 /// How to build a [`Conv1d`] layer (`nn.Conv1d`): `weight`
-/// [out, in / groups, kernel] and an optional `bias` [out].
+/// `[out, in / groups, kernel]` and an optional `bias` `[out]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv1dSpec {
     /// Input channels.
@@ -193,7 +194,7 @@ pub fn conv1d(in_channels: usize, out_channels: usize, kernel_size: usize) -> Co
 }
 
 /// How to build a [`Conv2d`] layer (`nn.Conv2d` with a square kernel): `weight`
-/// [out, in / groups, kernel, kernel] and an optional `bias` [out].
+/// `[out, in / groups, kernel, kernel]` and an optional `bias` `[out]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv2dSpec {
     /// Input channels.
@@ -285,7 +286,7 @@ macro_rules! conv_builders {
 conv_builders!(Conv1dSpec);
 conv_builders!(Conv2dSpec);
 
-/// Builds a convolution's `weight` [out, in / groups, kernel..] and `bias`,
+/// Builds a convolution's `weight` `[out, in / groups, kernel..]` and `bias`,
 /// checking the groups first as PyTorch does, so a bad config is an error and
 /// not a division by zero.
 #[allow(clippy::too_many_arguments)] // one private helper shared by both convolutions
@@ -302,7 +303,11 @@ fn conv_params(
 ) -> Result<(Tensor, Option<Tensor>)> {
     let weight_path = ctx.join("weight");
     if groups == 0 {
-        return Err(config_error(&weight_path, layer, "groups must be at least 1"));
+        return Err(config_error(
+            &weight_path,
+            layer,
+            "groups must be at least 1",
+        ));
     }
     for (what, channels) in [("in_channels", in_channels), ("out_channels", out_channels)] {
         if channels % groups != 0 {
@@ -316,10 +321,10 @@ fn conv_params(
     let mut shape = vec![out_channels, in_channels / groups];
     shape.extend_from_slice(kernel);
     let fan_in = shape[1..].iter().product();
-    let weight = ctx.param("weight", &trainable(shape, weight_init))?;
+    let weight = ctx.param("weight", &ParamSpec::new(shape, weight_init))?;
     let bias = if bias {
         let scheme = bias_init.unwrap_or_else(|| presets::conv_bias(fan_in));
-        Some(ctx.param("bias", &trainable(vec![out_channels], scheme))?)
+        Some(ctx.param("bias", &ParamSpec::new(vec![out_channels], scheme))?)
     } else {
         None
     };
@@ -382,7 +387,7 @@ impl Model for Conv2d {
 // Embedding
 
 /// How to build an [`Embedding`] layer (`nn.Embedding`): `weight`
-/// [num_embeddings, dim]. PyTorch's `padding_idx` is not supported: candle-nn's
+/// `[num_embeddings, dim]`. PyTorch's `padding_idx` is not supported: candle-nn's
 /// layer has no notion of it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmbeddingConfig {
@@ -416,7 +421,10 @@ impl Model for Embedding {
     type Config = EmbeddingConfig;
 
     fn build(config: &EmbeddingConfig, ctx: &Ctx) -> Result<Self> {
-        let weight = ctx.param("weight", &trainable(vec![config.num_embeddings, config.dim], config.weight_init))?;
+        let weight = ctx.param(
+            "weight",
+            &ParamSpec::new(vec![config.num_embeddings, config.dim], config.weight_init),
+        )?;
         Ok(Embedding::new(weight, config.dim))
     }
 
@@ -429,7 +437,7 @@ impl Model for Embedding {
 // LayerNorm and RmsNorm
 
 /// How to build a [`LayerNorm`] layer (`nn.LayerNorm` over the last dimension):
-/// `weight` [dim] and an optional `bias` [dim].
+/// `weight` `[dim]` and an optional `bias` `[dim]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerNormSpec {
     /// Size of the normalised (last) dimension.
@@ -489,7 +497,11 @@ fn check_eps(ctx: &Ctx, layer: &str, eps: f64) -> Result<()> {
     if eps.is_finite() && eps >= 0.0 {
         Ok(())
     } else {
-        Err(config_error(ctx.path(), layer, format!("eps must be finite and >= 0, got {eps}")))
+        Err(config_error(
+            ctx.path(),
+            layer,
+            format!("eps must be finite and >= 0, got {eps}"),
+        ))
     }
 }
 
@@ -498,9 +510,12 @@ impl Model for LayerNorm {
 
     fn build(config: &LayerNormSpec, ctx: &Ctx) -> Result<Self> {
         check_eps(ctx, "layer_norm", config.eps)?;
-        let weight = ctx.param("weight", &trainable(vec![config.dim], config.weight_init))?;
+        let weight = ctx.param(
+            "weight",
+            &ParamSpec::new(vec![config.dim], config.weight_init),
+        )?;
         if config.bias {
-            let bias = ctx.param("bias", &trainable(vec![config.dim], config.bias_init))?;
+            let bias = ctx.param("bias", &ParamSpec::new(vec![config.dim], config.bias_init))?;
             Ok(LayerNorm::new(weight, bias, config.eps))
         } else {
             Ok(LayerNorm::new_no_bias(weight, config.eps))
@@ -516,7 +531,7 @@ impl Model for LayerNorm {
 }
 
 /// How to build an [`RmsNorm`] layer (`nn.RMSNorm` over the last dimension):
-/// `weight` [dim].
+/// `weight` `[dim]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsNormConfig {
     /// Size of the normalised (last) dimension.
@@ -560,7 +575,10 @@ impl Model for RmsNorm {
 
     fn build(config: &RmsNormConfig, ctx: &Ctx) -> Result<Self> {
         check_eps(ctx, "rms_norm", config.eps)?;
-        let weight = ctx.param("weight", &trainable(vec![config.dim], config.weight_init))?;
+        let weight = ctx.param(
+            "weight",
+            &ParamSpec::new(vec![config.dim], config.weight_init),
+        )?;
         Ok(RmsNorm::new(weight, config.eps))
     }
 
@@ -573,9 +591,9 @@ impl Model for RmsNorm {
 // BatchNorm
 
 /// How to build a [`BatchNorm`] layer (`nn.BatchNorm1d/2d/3d`, which differ
-/// only in the rank they accept): trainable `weight` and `bias` [num_features]
+/// only in the rank they accept): trainable `weight` and `bias` `[num_features]`
 /// when affine, and frozen buffers `running_mean` and `running_var`
-/// [num_features].
+/// `[num_features]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchNormSpec {
     /// Number of channels (dimension 1 of the input).
@@ -656,20 +674,34 @@ impl Model for BatchNorm {
         }
         let n = config.num_features;
         let affine = if config.affine {
-            let weight = ctx.param("weight", &trainable(vec![n], config.weight_init))?;
-            let bias = ctx.param("bias", &trainable(vec![n], config.bias_init))?;
+            let weight = ctx.param("weight", &ParamSpec::new(vec![n], config.weight_init))?;
+            let bias = ctx.param("bias", &ParamSpec::new(vec![n], config.bias_init))?;
             Some((weight, bias))
         } else {
             None
         };
-        let running_mean = ctx.param("running_mean", &ParamSpec::new(vec![n], presets::batch_norm_running_mean()).frozen())?;
-        let running_var = ctx.param("running_var", &ParamSpec::new(vec![n], presets::batch_norm_running_var()).frozen())?;
+        let running_mean = ctx.param(
+            "running_mean",
+            &ParamSpec::new(vec![n], presets::batch_norm_running_mean()).frozen(),
+        )?;
+        let running_var = ctx.param(
+            "running_var",
+            &ParamSpec::new(vec![n], presets::batch_norm_running_var()).frozen(),
+        )?;
         let (eps, momentum) = (config.eps, config.momentum);
         let layer = match affine {
-            Some((weight, bias)) => {
-                BatchNorm::new_with_momentum(n, running_mean, running_var, weight, bias, eps, momentum)
+            Some((weight, bias)) => BatchNorm::new_with_momentum(
+                n,
+                running_mean,
+                running_var,
+                weight,
+                bias,
+                eps,
+                momentum,
+            ),
+            None => {
+                BatchNorm::new_no_bias_with_momentum(n, running_mean, running_var, eps, momentum)
             }
-            None => BatchNorm::new_no_bias_with_momentum(n, running_mean, running_var, eps, momentum),
         };
         layer.map_err(|e| config_error(ctx.path(), "batch_norm", e))
     }
@@ -689,7 +721,7 @@ impl Model for BatchNorm {
 // GroupNorm
 
 /// How to build a [`GroupNorm`] layer (`nn.GroupNorm`): `weight` and `bias`
-/// [num_channels].
+/// `[num_channels]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupNormConfig {
     /// Number of groups the channels are split into; it must divide `num_channels`.
@@ -751,12 +783,12 @@ pub struct GroupNorm {
 }
 
 impl GroupNorm {
-    /// The per-channel scale, [num_channels].
+    /// The per-channel scale, `[num_channels]`.
     pub fn weight(&self) -> &Tensor {
         &self.weight
     }
 
-    /// The per-channel shift, [num_channels].
+    /// The per-channel shift, `[num_channels]`.
     pub fn bias(&self) -> &Tensor {
         &self.bias
     }
@@ -794,13 +826,19 @@ impl Model for GroupNorm {
             return Err(config_error(
                 ctx.path(),
                 "group_norm",
-                format!("num_groups ({groups}) must be at least 1 and divide num_channels ({channels})"),
+                format!(
+                    "num_groups ({groups}) must be at least 1 and divide num_channels ({channels})"
+                ),
             ));
         }
-        let weight = ctx.param("weight", &trainable(vec![channels], config.weight_init))?;
-        let bias = ctx.param("bias", &trainable(vec![channels], config.bias_init))?;
-        let inner = candle_nn::GroupNorm::new(weight.clone(), bias.clone(), channels, groups, config.eps)
-            .map_err(|e| config_error(ctx.path(), "group_norm", e))?;
+        let weight = ctx.param(
+            "weight",
+            &ParamSpec::new(vec![channels], config.weight_init),
+        )?;
+        let bias = ctx.param("bias", &ParamSpec::new(vec![channels], config.bias_init))?;
+        let inner =
+            candle_nn::GroupNorm::new(weight.clone(), bias.clone(), channels, groups, config.eps)
+                .map_err(|e| config_error(ctx.path(), "group_norm", e))?;
         Ok(GroupNorm {
             inner,
             weight,
@@ -849,7 +887,14 @@ impl Served {
 }
 
 impl SimpleBackend for Served {
-    fn get(&self, s: Shape, name: &str, _: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
         let tensor = self.lookup(name)?;
         if tensor.shape() != &s {
             return Err(candle_core::Error::Msg(format!(
@@ -887,7 +932,11 @@ fn rnn_params<'v>(
     let rows = gates * hidden_dim;
     let mut table = vec![
         (format!("weight_ih_l{suffix}"), vec![rows, in_dim], inits[0]),
-        (format!("weight_hh_l{suffix}"), vec![rows, hidden_dim], inits[1]),
+        (
+            format!("weight_hh_l{suffix}"),
+            vec![rows, hidden_dim],
+            inits[1],
+        ),
     ];
     if bias {
         table.push((format!("bias_ih_l{suffix}"), vec![rows], inits[2]));
@@ -896,7 +945,7 @@ fn rnn_params<'v>(
     let mut params = Vec::with_capacity(table.len());
     for (name, shape, scheme) in table {
         let scheme = scheme.unwrap_or_else(|| presets::rnn(hidden_dim));
-        let tensor = ctx.param(&name, &trainable(shape, scheme))?;
+        let tensor = ctx.param(&name, &ParamSpec::new(shape, scheme))?;
         params.push((name, tensor));
     }
     let served = Served {
@@ -963,15 +1012,20 @@ macro_rules! rnn_builders {
             }
 
             fn inits(&self) -> [Option<Scheme>; 4] {
-                [self.weight_ih_init, self.weight_hh_init, self.bias_ih_init, self.bias_hh_init]
+                [
+                    self.weight_ih_init,
+                    self.weight_hh_init,
+                    self.bias_ih_init,
+                    self.bias_hh_init,
+                ]
             }
         }
     };
 }
 
 /// How to build an [`Lstm`] layer (one layer of `nn.LSTM`, batch first):
-/// `weight_ih_l{k}` [4·hidden, in], `weight_hh_l{k}` [4·hidden, hidden] and
-/// optional `bias_ih_l{k}`, `bias_hh_l{k}` [4·hidden], with `k` the layer index
+/// `weight_ih_l{k}` `[4·hidden, in]`, `weight_hh_l{k}` `[4·hidden, hidden]` and
+/// optional `bias_ih_l{k}`, `bias_hh_l{k}` `[4·hidden]`, with `k` the layer index
 /// and a `_reverse` suffix for the backward direction, as in PyTorch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LstmSpec {
@@ -1033,8 +1087,8 @@ impl LstmSpec {
 }
 
 /// How to build a [`Gru`] layer (one layer of `nn.GRU`, batch first):
-/// `weight_ih_l0` [3·hidden, in], `weight_hh_l0` [3·hidden, hidden] and optional
-/// `bias_ih_l0`, `bias_hh_l0` [3·hidden]. candle-nn's GRU has no layer index or
+/// `weight_ih_l0` `[3·hidden, in]`, `weight_hh_l0` `[3·hidden, hidden]` and optional
+/// `bias_ih_l0`, `bias_hh_l0` `[3·hidden]`. candle-nn's GRU has no layer index or
 /// direction: the names always end in `_l0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GruSpec {
@@ -1100,9 +1154,20 @@ impl Model for Lstm {
     type Config = LstmSpec;
 
     fn build(config: &LstmSpec, ctx: &Ctx) -> Result<Self> {
-        let suffix = format!("{}{}", config.layer_idx, if config.reverse { "_reverse" } else { "" });
-        let (params, vb) =
-            rnn_params(ctx, 4, config.in_dim, config.hidden_dim, config.bias, &suffix, config.inits())?;
+        let suffix = format!(
+            "{}{}",
+            config.layer_idx,
+            if config.reverse { "_reverse" } else { "" }
+        );
+        let (params, vb) = rnn_params(
+            ctx,
+            4,
+            config.in_dim,
+            config.hidden_dim,
+            config.bias,
+            &suffix,
+            config.inits(),
+        )?;
         let options = candle_nn::LSTMConfig {
             b_ih_init: candle_bias_init(config.bias),
             b_hh_init: candle_bias_init(config.bias),
@@ -1140,7 +1205,11 @@ impl RNN for Lstm {
         self.inner.seq(input)
     }
 
-    fn seq_init(&self, input: &Tensor, init_state: &LSTMState) -> candle_core::Result<Vec<LSTMState>> {
+    fn seq_init(
+        &self,
+        input: &Tensor,
+        init_state: &LSTMState,
+    ) -> candle_core::Result<Vec<LSTMState>> {
         self.inner.seq_init(input, init_state)
     }
 
@@ -1174,7 +1243,15 @@ impl Model for Gru {
     type Config = GruSpec;
 
     fn build(config: &GruSpec, ctx: &Ctx) -> Result<Self> {
-        let (params, vb) = rnn_params(ctx, 3, config.in_dim, config.hidden_dim, config.bias, "0", config.inits())?;
+        let (params, vb) = rnn_params(
+            ctx,
+            3,
+            config.in_dim,
+            config.hidden_dim,
+            config.bias,
+            "0",
+            config.inits(),
+        )?;
         let options = candle_nn::GRUConfig {
             b_ih_init: candle_bias_init(config.bias),
             b_hh_init: candle_bias_init(config.bias),
@@ -1206,7 +1283,11 @@ impl RNN for Gru {
         self.inner.seq(input)
     }
 
-    fn seq_init(&self, input: &Tensor, init_state: &GRUState) -> candle_core::Result<Vec<GRUState>> {
+    fn seq_init(
+        &self,
+        input: &Tensor,
+        init_state: &GRUState,
+    ) -> candle_core::Result<Vec<GRUState>> {
         self.inner.seq_init(input, init_state)
     }
 
@@ -1230,20 +1311,35 @@ mod tests {
     const PATH: &str = "blocks.0.layer";
 
     fn values(t: &Tensor) -> Vec<f32> {
-        t.to_dtype(DType::F32).unwrap().flatten_all().unwrap().to_vec1().unwrap()
+        t.to_dtype(DType::F32)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap()
     }
 
     /// (path, shape, trainable) of every parameter, in listing order.
     fn layout<M: Model>(m: &M) -> Vec<(String, Vec<usize>, bool)> {
-        m.parameters().into_iter().map(|p| (p.path, p.tensor.dims().to_vec(), p.trainable)).collect()
+        m.parameters()
+            .into_iter()
+            .map(|p| (p.path, p.tensor.dims().to_vec(), p.trainable))
+            .collect()
     }
 
-    fn expect<const N: usize>(rows: [(&str, &[usize], bool); N]) -> Vec<(String, Vec<usize>, bool)> {
-        rows.into_iter().map(|(p, s, t)| (p.to_owned(), s.to_vec(), t)).collect()
+    fn expect<const N: usize>(
+        rows: [(&str, &[usize], bool); N],
+    ) -> Vec<(String, Vec<usize>, bool)> {
+        rows.into_iter()
+            .map(|(p, s, t)| (p.to_owned(), s.to_vec(), t))
+            .collect()
     }
 
     fn checkpoint<M: Model>(m: &M, prefix: &str) -> HashMap<String, Tensor> {
-        m.parameters().into_iter().map(|p| (format!("{prefix}.{}", p.path), p.tensor)).collect()
+        m.parameters()
+            .into_iter()
+            .map(|p| (format!("{prefix}.{}", p.path), p.tensor))
+            .collect()
     }
 
     /// Builds at `PATH`, checks that a second build is bit-identical and that
@@ -1262,7 +1358,12 @@ mod tests {
         for ((x, y), z) in pa.iter().zip(&pb).zip(&pl) {
             assert_eq!((&x.path, x.trainable), (&y.path, y.trainable));
             assert_eq!((&x.path, x.trainable), (&z.path, z.trainable));
-            assert_eq!(values(&x.tensor), values(&y.tensor), "rebuild of {}", x.path);
+            assert_eq!(
+                values(&x.tensor),
+                values(&y.tensor),
+                "rebuild of {}",
+                x.path
+            );
             assert_eq!(values(&x.tensor), values(&z.tensor), "load of {}", x.path);
         }
         a
@@ -1281,13 +1382,21 @@ mod tests {
 
     fn input(shape: &[usize]) -> Tensor {
         let n: usize = shape.iter().product();
-        Tensor::arange(0f32, n as f32, &Device::Cpu).unwrap().affine(0.1, -1.0).unwrap().reshape(shape).unwrap()
+        Tensor::arange(0f32, n as f32, &Device::Cpu)
+            .unwrap()
+            .affine(0.1, -1.0)
+            .unwrap()
+            .reshape(shape)
+            .unwrap()
     }
 
     #[test]
     fn linear_layout_bounds_and_forward() {
         let fc: Linear = build_checked(&linear(16, 8));
-        assert_eq!(layout(&fc), expect([("weight", &[8, 16], true), ("bias", &[8], true)]));
+        assert_eq!(
+            layout(&fc),
+            expect([("weight", &[8, 16], true), ("bias", &[8], true)])
+        );
         assert!(within(fc.weight(), 0.25));
         assert!(within(fc.bias().unwrap(), 0.25));
         assert_eq!(fc.forward(&input(&[3, 16])).unwrap().dims(), &[3, 8]);
@@ -1296,7 +1405,8 @@ mod tests {
         let fc: Linear = build_checked(&linear_no_bias(16, 8));
         assert_eq!(layout(&fc), expect([("weight", &[8, 16], true)]));
 
-        let fc: Linear = build_checked(&linear(16, 8).weight_init(constant(0.5)).bias_init(zeros()));
+        let fc: Linear =
+            build_checked(&linear(16, 8).weight_init(constant(0.5)).bias_init(zeros()));
         assert!(all_eq(fc.weight(), 0.5));
         assert!(all_eq(fc.bias().unwrap(), 0.0));
     }
@@ -1306,7 +1416,9 @@ mod tests {
         let init = Init::new(0);
         let a = Linear::build(&linear(4, 4), &Ctx::init(&init).child("a")).unwrap();
         let b = Linear::build(&linear(4, 4), &Ctx::init(&init).child("b")).unwrap();
-        let direct = init.tensor("a.weight", &[4, 4], &presets::linear_weight(), 1).unwrap();
+        let direct = init
+            .tensor("a.weight", &[4, 4], &presets::linear_weight(), 1)
+            .unwrap();
         assert_eq!(values(a.weight()), values(&direct));
         assert_ne!(values(a.weight()), values(b.weight()));
     }
@@ -1314,17 +1426,29 @@ mod tests {
     #[test]
     fn conv1d_layout_bounds_and_forward() {
         let conv: Conv1d = build_checked(&conv1d(4, 6, 3).padding(1));
-        assert_eq!(layout(&conv), expect([("weight", &[6, 4, 3], true), ("bias", &[6], true)]));
+        assert_eq!(
+            layout(&conv),
+            expect([("weight", &[6, 4, 3], true), ("bias", &[6], true)])
+        );
         let bound = 1.0 / 12f64.sqrt();
         assert!(within(conv.weight(), bound));
         assert!(within(conv.bias().unwrap(), bound));
-        assert_eq!(conv.forward(&input(&[2, 4, 10])).unwrap().dims(), &[2, 6, 10]);
+        assert_eq!(
+            conv.forward(&input(&[2, 4, 10])).unwrap().dims(),
+            &[2, 6, 10]
+        );
 
         // The bias bound follows the groups set after construction: fan_in = 4 / 2 * 3.
         let conv: Conv1d = build_checked(&conv1d(4, 6, 3).groups(2).stride(2).dilation(1));
-        assert_eq!(layout(&conv), expect([("weight", &[6, 2, 3], true), ("bias", &[6], true)]));
+        assert_eq!(
+            layout(&conv),
+            expect([("weight", &[6, 2, 3], true), ("bias", &[6], true)])
+        );
         assert!(within(conv.bias().unwrap(), 1.0 / 6f64.sqrt()));
-        assert_eq!(conv.forward(&input(&[2, 4, 10])).unwrap().dims(), &[2, 6, 4]);
+        assert_eq!(
+            conv.forward(&input(&[2, 4, 10])).unwrap().dims(),
+            &[2, 6, 4]
+        );
 
         let conv: Conv1d = build_checked(&conv1d(4, 6, 3).no_bias().weight_init(constant(1.0)));
         assert_eq!(layout(&conv), expect([("weight", &[6, 4, 3], true)]));
@@ -1334,10 +1458,16 @@ mod tests {
     #[test]
     fn conv2d_layout_bounds_and_forward() {
         let conv: Conv2d = build_checked(&conv2d(3, 8, 3).padding(1).bias_init(constant(0.25)));
-        assert_eq!(layout(&conv), expect([("weight", &[8, 3, 3, 3], true), ("bias", &[8], true)]));
+        assert_eq!(
+            layout(&conv),
+            expect([("weight", &[8, 3, 3, 3], true), ("bias", &[8], true)])
+        );
         assert!(within(conv.weight(), 1.0 / 27f64.sqrt()));
         assert!(all_eq(conv.bias().unwrap(), 0.25));
-        assert_eq!(conv.forward(&input(&[2, 3, 5, 5])).unwrap().dims(), &[2, 8, 5, 5]);
+        assert_eq!(
+            conv.forward(&input(&[2, 3, 5, 5])).unwrap().dims(),
+            &[2, 8, 5, 5]
+        );
 
         let conv: Conv2d = build_checked(&conv2d(4, 8, 1));
         assert!(within(conv.bias().unwrap(), 0.5));
@@ -1347,12 +1477,24 @@ mod tests {
     fn conv_groups_are_checked_not_divided_by() {
         let init = Init::new(0);
         let ctx = Ctx::init(&init).child("stem");
-        for spec in [conv2d(3, 8, 3).groups(2), conv2d(4, 6, 3).groups(4), conv2d(4, 8, 3).groups(0)] {
+        for spec in [
+            conv2d(3, 8, 3).groups(2),
+            conv2d(4, 6, 3).groups(4),
+            conv2d(4, 8, 3).groups(0),
+        ] {
             let err = Conv2d::build(&spec, &ctx).unwrap_err().to_string();
-            assert!(err.contains("stem.weight") && err.contains("groups"), "{err}");
+            assert!(
+                err.contains("stem.weight") && err.contains("groups"),
+                "{err}"
+            );
         }
-        let err = Conv1d::build(&conv1d(3, 8, 3).groups(2), &ctx).unwrap_err().to_string();
-        assert!(err.contains("in_channels (3) must be divisible by groups (2)"), "{err}");
+        let err = Conv1d::build(&conv1d(3, 8, 3).groups(2), &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("in_channels (3) must be divisible by groups (2)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1375,7 +1517,10 @@ mod tests {
     #[test]
     fn layer_norm_and_rms_norm() {
         let ln: LayerNorm = build_checked(&layer_norm(8));
-        assert_eq!(layout(&ln), expect([("weight", &[8], true), ("bias", &[8], true)]));
+        assert_eq!(
+            layout(&ln),
+            expect([("weight", &[8], true), ("bias", &[8], true)])
+        );
         assert!(all_eq(ln.weight(), 1.0) && all_eq(ln.bias().unwrap(), 0.0));
         assert_eq!(ln.eps(), 1e-5);
         let y = ln.forward(&input(&[2, 3, 8])).unwrap();
@@ -1383,7 +1528,8 @@ mod tests {
         let row_mean = values(&y.mean_keepdim(2).unwrap());
         assert!(row_mean.iter().all(|m| m.abs() < 1e-5));
 
-        let ln: LayerNorm = build_checked(&layer_norm(8).no_bias().eps(1e-6).weight_init(constant(2.0)));
+        let ln: LayerNorm =
+            build_checked(&layer_norm(8).no_bias().eps(1e-6).weight_init(constant(2.0)));
         assert_eq!(layout(&ln), expect([("weight", &[8], true)]));
         assert!(all_eq(ln.weight(), 2.0));
         assert_eq!(ln.eps(), 1e-6);
@@ -1404,13 +1550,19 @@ mod tests {
     fn norm_eps_is_checked() {
         let init = Init::new(0);
         let ctx = Ctx::init(&init).child("norm");
-        let err = LayerNorm::build(&layer_norm(4).eps(-1.0), &ctx).unwrap_err().to_string();
+        let err = LayerNorm::build(&layer_norm(4).eps(-1.0), &ctx)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`norm`") && err.contains("eps"), "{err}");
         assert!(RmsNorm::build(&rms_norm(4).eps(f64::NAN), &ctx).is_err());
-        let err = BatchNorm::build(&batch_norm(4).momentum(1.5), &ctx).unwrap_err().to_string();
+        let err = BatchNorm::build(&batch_norm(4).momentum(1.5), &ctx)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`norm`") && err.contains("momentum"), "{err}");
         // At the root there is no path to name; the layer is still named.
-        let err = GroupNorm::build(&group_norm(3, 8), &Ctx::init(&init)).unwrap_err().to_string();
+        let err = GroupNorm::build(&group_norm(3, 8), &Ctx::init(&init))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("group_norm: num_groups (3)"), "{err}");
     }
 
@@ -1436,18 +1588,36 @@ mod tests {
         // Fresh statistics: evaluation is x / sqrt(1 + eps).
         let y = bn.forward_t(&x, false).unwrap();
         let expected = (&x / (1.0 + 1e-5f64).sqrt()).unwrap();
-        let diff = (y - expected).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let diff = (y - expected)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert!(diff < 1e-6);
         // Training updates the buffers the model lists.
         bn.forward_t(&x, true).unwrap();
         assert!(!all_eq(bn.running_mean(), 0.0));
-        let listed = bn.parameters().into_iter().find(|p| p.path == "running_mean").unwrap();
+        let listed = bn
+            .parameters()
+            .into_iter()
+            .find(|p| p.path == "running_mean")
+            .unwrap();
         assert_eq!(values(&listed.tensor), values(bn.running_mean()));
 
         let bn: BatchNorm = build_checked(&batch_norm(4).no_affine().eps(1e-3).momentum(0.01));
-        assert_eq!(layout(&bn), expect([("running_mean", &[4], false), ("running_var", &[4], false)]));
+        assert_eq!(
+            layout(&bn),
+            expect([("running_mean", &[4], false), ("running_var", &[4], false)])
+        );
         assert_eq!((bn.eps(), bn.momentum()), (1e-3, 0.01));
-        let bn: BatchNorm = build_checked(&batch_norm(4).weight_init(constant(3.0)).bias_init(constant(-1.0)));
+        let bn: BatchNorm = build_checked(
+            &batch_norm(4)
+                .weight_init(constant(3.0))
+                .bias_init(constant(-1.0)),
+        );
         let (w, b) = bn.weight_and_bias().unwrap();
         assert!(all_eq(w, 3.0) && all_eq(b, -1.0));
     }
@@ -1455,7 +1625,10 @@ mod tests {
     #[test]
     fn group_norm_wrapper() {
         let gn: GroupNorm = build_checked(&group_norm(2, 6));
-        assert_eq!(layout(&gn), expect([("weight", &[6], true), ("bias", &[6], true)]));
+        assert_eq!(
+            layout(&gn),
+            expect([("weight", &[6], true), ("bias", &[6], true)])
+        );
         assert!(all_eq(gn.weight(), 1.0) && all_eq(gn.bias(), 0.0));
         assert_eq!((gn.num_groups(), gn.eps()), (2, 1e-5));
         let y = gn.forward(&input(&[2, 6, 5])).unwrap();
@@ -1463,7 +1636,12 @@ mod tests {
         let y = gn.inner().forward(&input(&[2, 6, 5])).unwrap();
         assert_eq!(y.dims(), &[2, 6, 5]);
 
-        let gn: GroupNorm = build_checked(&group_norm(3, 6).eps(1e-3).weight_init(zeros()).bias_init(ones_scheme()));
+        let gn: GroupNorm = build_checked(
+            &group_norm(3, 6)
+                .eps(1e-3)
+                .weight_init(zeros())
+                .bias_init(ones_scheme()),
+        );
         assert!(all_eq(gn.weight(), 0.0) && all_eq(gn.bias(), 1.0));
         // The wrapper's tensors are the ones the forward pass uses.
         assert!(all_eq(&gn.forward(&input(&[1, 6, 4])).unwrap(), 1.0));
@@ -1502,25 +1680,45 @@ mod tests {
         for var in lstm.trainable_vars().unwrap() {
             var.set(&var.zeros_like().unwrap()).unwrap();
         }
-        let state = lstm.step(&input(&[2, 3]), &lstm.zero_state(2).unwrap()).unwrap();
+        let state = lstm
+            .step(&input(&[2, 3]), &lstm.zero_state(2).unwrap())
+            .unwrap();
         assert!(all_eq(state.h(), 0.0));
 
         let lstm: Lstm = build_checked(&super::lstm(3, 5).no_bias().layer_idx(1).reverse());
         assert_eq!(
             layout(&lstm),
-            expect([("weight_ih_l1_reverse", &[20, 3], true), ("weight_hh_l1_reverse", &[20, 5], true)])
+            expect([
+                ("weight_ih_l1_reverse", &[20, 3], true),
+                ("weight_hh_l1_reverse", &[20, 5], true)
+            ])
         );
         assert_eq!(lstm.seq(&input(&[1, 2, 3])).unwrap().len(), 2);
 
-        let lstm: Lstm = build_checked(&super::lstm(3, 5).weight_hh_init(orthogonal()).bias_init(zeros()));
+        let lstm: Lstm = build_checked(
+            &super::lstm(3, 5)
+                .weight_hh_init(orthogonal())
+                .bias_init(zeros()),
+        );
         let w_hh = &lstm.params()[1].1;
         let gram = w_hh.t().unwrap().matmul(w_hh).unwrap();
         let eye = Tensor::eye(5, DType::F32, &Device::Cpu).unwrap();
-        let err = (gram - eye).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let err = (gram - eye)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert!(err < 1e-5, "orthogonal columns: {err}");
         assert!(within(&lstm.params()[0].1, bound));
         assert!(all_eq(&lstm.params()[2].1, 0.0) && all_eq(&lstm.params()[3].1, 0.0));
-        let lstm: Lstm = build_checked(&super::lstm(3, 5).weight_init(zeros()).bias_ih_init(constant(1.0)));
+        let lstm: Lstm = build_checked(
+            &super::lstm(3, 5)
+                .weight_init(zeros())
+                .bias_ih_init(constant(1.0)),
+        );
         assert!(all_eq(&lstm.params()[0].1, 0.0) && all_eq(&lstm.params()[1].1, 0.0));
         assert!(all_eq(&lstm.params()[2].1, 1.0) && within(&lstm.params()[3].1, bound));
     }
@@ -1543,14 +1741,31 @@ mod tests {
         let states = gru.seq(&input(&[2, 5, 3])).unwrap();
         assert_eq!(states.len(), 5);
         assert_eq!(states[4].h().dims(), &[2, 4]);
-        assert_eq!(gru.inner().config().b_ih_init.is_some(), true);
+        assert!(gru.inner().config().b_ih_init.is_some());
 
-        let gru: Gru = build_checked(&super::gru(3, 4).no_bias().weight_ih_init(constant(0.1)).weight_hh_init(zeros()));
-        assert_eq!(layout(&gru), expect([("weight_ih_l0", &[12, 3], true), ("weight_hh_l0", &[12, 4], true)]));
+        let gru: Gru = build_checked(
+            &super::gru(3, 4)
+                .no_bias()
+                .weight_ih_init(constant(0.1))
+                .weight_hh_init(zeros()),
+        );
+        assert_eq!(
+            layout(&gru),
+            expect([
+                ("weight_ih_l0", &[12, 3], true),
+                ("weight_hh_l0", &[12, 4], true)
+            ])
+        );
         assert!(all_eq(&gru.params()[0].1, 0.1) && all_eq(&gru.params()[1].1, 0.0));
         let gru: Gru = build_checked(&super::gru(3, 4).bias_hh_init(constant(2.0)));
         assert!(all_eq(&gru.params()[3].1, 2.0) && within(&gru.params()[2].1, 0.5));
-        assert_eq!(gru.step(&input(&[2, 3]), &gru.zero_state(2).unwrap()).unwrap().h().dims(), &[2, 4]);
+        assert_eq!(
+            gru.step(&input(&[2, 3]), &gru.zero_state(2).unwrap())
+                .unwrap()
+                .h()
+                .dims(),
+            &[2, 4]
+        );
     }
 
     #[test]
@@ -1576,13 +1791,20 @@ mod tests {
                 let mut missing = checkpoint(&good, PATH);
                 missing.remove(&full);
                 let vb = VarBuilder::from_tensors(missing, DType::F32, &Device::Cpu);
-                let err = M::build(config, &Ctx::load(&vb).child(PATH)).err().expect("missing tensor loads");
+                let err = M::build(config, &Ctx::load(&vb).child(PATH))
+                    .err()
+                    .expect("missing tensor loads");
                 assert!(err.to_string().contains(&full), "missing {full}: {err}");
 
                 let mut wrong = checkpoint(&good, PATH);
-                wrong.insert(full.clone(), Tensor::zeros(7, DType::F32, &Device::Cpu).unwrap());
+                wrong.insert(
+                    full.clone(),
+                    Tensor::zeros(7, DType::F32, &Device::Cpu).unwrap(),
+                );
                 let vb = VarBuilder::from_tensors(wrong, DType::F32, &Device::Cpu);
-                let err = M::build(config, &Ctx::load(&vb).child(PATH)).err().expect("wrong shape loads");
+                let err = M::build(config, &Ctx::load(&vb).child(PATH))
+                    .err()
+                    .expect("wrong shape loads");
                 assert!(err.to_string().contains(&full), "wrong shape {full}: {err}");
             }
         }
@@ -1602,11 +1824,17 @@ mod tests {
     fn served_backend_names_the_path() {
         let served = Served {
             prefix: "enc.rnn".to_owned(),
-            tensors: HashMap::from([("w".to_owned(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap())]),
+            tensors: HashMap::from([(
+                "w".to_owned(),
+                Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap(),
+            )]),
         };
         let vb = VarBuilder::from_backend(Box::new(served), DType::F32, Device::Cpu);
         let err = vb.get(3, "w").unwrap_err().to_string();
-        assert!(err.contains("`enc.rnn.w`") && err.contains("[3]") && err.contains("[2]"), "{err}");
+        assert!(
+            err.contains("`enc.rnn.w`") && err.contains("[3]") && err.contains("[2]"),
+            "{err}"
+        );
         let err = vb.get(2, "v").unwrap_err().to_string();
         assert!(err.contains("`enc.rnn.v`"), "{err}");
         assert!(vb.contains_tensor("w") && !vb.contains_tensor("v"));

@@ -1,0 +1,8 @@
+use reproducible::prelude::*;
+
+pub struct C;
+
+#[reproducible_model(config = C)]
+pub struct Tuple(Tensor);
+
+fn main() {}

@@ -1,0 +1,12 @@
+use reproducible::prelude::*;
+
+pub struct C;
+pub struct Plain;
+
+#[reproducible_model(config = C)]
+pub struct Net {
+    #[module(C, unused = "test")]
+    inner: Plain,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use reproducible::prelude::*;
+
+pub struct C {
+    dim: usize,
+}
+
+#[reproducible_model(config = C)]
+pub struct Net {
+    #[module(linear(cfg.dim, cfg.dim))]
+    head: Option<Linear>,
+}
+
+fn main() {}

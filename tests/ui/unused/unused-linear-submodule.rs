@@ -1,0 +1,22 @@
+use reproducible::prelude::*;
+
+pub struct C {
+    dim: usize,
+}
+
+#[reproducible_model(config = C)]
+pub struct Block {
+    #[module(linear(cfg.dim, cfg.dim))]
+    fc: Linear,
+    #[module(linear(cfg.dim, cfg.dim))]
+    extra: Linear,
+}
+
+#[reproducible::forward]
+impl Module for Block {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.fc.forward(x)
+    }
+}
+
+fn main() {}
