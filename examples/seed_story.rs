@@ -8,15 +8,31 @@
 use reproducible_examples::story::{compare, AttentionConfig};
 
 fn main() -> candle_core::Result<()> {
-    let cfg = AttentionConfig { dim: 64, num_heads: 4, attn_drop: 0.1, proj_drop: 0.1 };
+    let cfg = AttentionConfig {
+        dim: 64,
+        num_heads: 4,
+        attn_drop: 0.1,
+        proj_drop: 0.1,
+    };
     let seed = 42;
-    println!("Attention(dim={}, heads={}), seed {seed}: version 1 -> version 2", cfg.dim, cfg.num_heads);
+    println!(
+        "Attention(dim={}, heads={}), seed {seed}: version 1 -> version 2",
+        cfg.dim, cfg.num_heads
+    );
     println!("version 2 adds `gamma` (version 2) and an unused `extra: Linear` before the old fields\n");
-    println!("{:<14} {:>28} {:>34}", "parameter", "reproducible (keyed streams)", "one sequential generator (PyTorch)");
+    println!(
+        "{:<14} {:>28} {:>34}",
+        "parameter", "reproducible (keyed streams)", "one sequential generator (PyTorch)"
+    );
     let rows = compare(seed, &cfg)?;
     for r in &rows {
         let say = |same: bool| if same { "bit-identical" } else { "DIFFERENT" };
-        println!("{:<14} {:>28} {:>34}", r.path, say(r.keyed_identical), say(r.sequential_identical));
+        println!(
+            "{:<14} {:>28} {:>34}",
+            r.path,
+            say(r.keyed_identical),
+            say(r.sequential_identical)
+        );
     }
     let kept = rows.iter().filter(|r| r.keyed_identical).count();
     let moved = rows.iter().filter(|r| !r.sequential_identical).count();

@@ -45,7 +45,16 @@ pub struct AttentionV1 {
 impl AttentionV1 {
     /// `x` is `[batch, tokens, dim]`; `train` enables dropout.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        attention(x, self.num_heads, &self.qkv, None, &self.attn_drop, &self.proj, &self.proj_drop, train)
+        attention(
+            x,
+            self.num_heads,
+            &self.qkv,
+            None,
+            &self.attn_drop,
+            &self.proj,
+            &self.proj_drop,
+            train,
+        )
     }
 }
 
@@ -75,7 +84,16 @@ impl AttentionV2 {
     /// `x` is `[batch, tokens, dim]`; `train` enables dropout.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let gamma = Some(&self.gamma);
-        attention(x, self.num_heads, &self.qkv, gamma, &self.attn_drop, &self.proj, &self.proj_drop, train)
+        attention(
+            x,
+            self.num_heads,
+            &self.qkv,
+            gamma,
+            &self.attn_drop,
+            &self.proj,
+            &self.proj_drop,
+            train,
+        )
     }
 }
 
@@ -91,7 +109,10 @@ fn attention(
     train: bool,
 ) -> Result<Tensor> {
     let (b, n, c) = x.dims3()?;
-    let qkv = qkv.forward(x)?.reshape((b, n, 3, heads, c / heads))?.permute((2, 0, 3, 1, 4))?;
+    let qkv = qkv
+        .forward(x)?
+        .reshape((b, n, 3, heads, c / heads))?
+        .permute((2, 0, 3, 1, 4))?;
     let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
     let mut attn = (q.contiguous()?.matmul(&k.t()?.contiguous()?)? * ((c / heads) as f64).powf(-0.5))?;
     if let Some(g) = gamma {
@@ -104,7 +125,10 @@ fn attention(
 
 /// One parameter as PyTorch's constructor would create it: path, shape, scheme.
 fn declared(model: &[Param]) -> Vec<(String, Vec<usize>)> {
-    model.iter().map(|p| (p.path.clone(), p.tensor.dims().to_vec())).collect()
+    model
+        .iter()
+        .map(|p| (p.path.clone(), p.tensor.dims().to_vec()))
+        .collect()
 }
 
 /// The PyTorch way: one generator, every parameter drawn in construction order.
@@ -122,7 +146,8 @@ pub fn sequential_init(seed: u64, params: &[(String, Vec<usize>, Scheme)]) -> Re
             Plan::Elementwise(Draw::Constant { value }) => constant(value),
             other => unreachable!("the story's layers use uniform and normal draws, got {other:?}"),
         };
-        let values: Vec<f32> = generate(&global, &flat, &[offset + numel], Some(&[offset..offset + numel]))?;
+        let region = offset..offset + numel;
+        let values: Vec<f32> = generate(&global, &flat, &[offset + numel], Some(std::slice::from_ref(&region)))?;
         if !matches!(flat, Scheme::Constant { .. }) {
             offset += numel; // constant inits do not advance PyTorch's generator
         }
@@ -160,7 +185,11 @@ fn pytorch_schemes(params: &[(String, Vec<usize>)]) -> Vec<(String, Vec<usize>, 
 }
 
 fn bits(t: &Tensor) -> Result<Vec<u32>> {
-    Ok(t.flatten_all()?.to_vec1::<f32>()?.into_iter().map(f32::to_bits).collect())
+    Ok(t.flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(f32::to_bits)
+        .collect())
 }
 
 /// Builds both versions both ways and compares every shared parameter.
@@ -173,7 +202,9 @@ pub fn compare(seed: u64, cfg: &AttentionConfig) -> Result<Vec<Comparison>> {
     let seq2 = sequential_init(seed, &pytorch_schemes(&declared(&v2)))?;
     let mut out = Vec::new();
     for p1 in &v1 {
-        let Some(p2) = v2.iter().find(|p| p.path == p1.path) else { continue };
+        let Some(p2) = v2.iter().find(|p| p.path == p1.path) else {
+            continue;
+        };
         let s1 = &seq1.iter().find(|(p, _)| *p == p1.path).expect("same list").1;
         let s2 = &seq2.iter().find(|(p, _)| *p == p1.path).expect("same list").1;
         out.push(Comparison {

@@ -91,7 +91,10 @@ fn shards_along_every_dimension_concatenate_to_the_whole() {
                             cut(&full, &shape, &region),
                             "{scheme} {shape:?} dim {dim} world {world} region {region:?}"
                         );
-                        assert_eq!(f64s(&stream, &scheme, &shape, Some(&region)), cut(&full64, &shape, &region));
+                        assert_eq!(
+                            f64s(&stream, &scheme, &shape, Some(&region)),
+                            cut(&full64, &shape, &region)
+                        );
                     }
                 }
             }
@@ -104,15 +107,27 @@ fn any_hyper_rectangle_is_the_slice_of_the_whole() {
     let stream = Stream::new(7, "w", 3);
     let shape = [6, 5, 9];
     let full = f32s(&stream, &normal(0.0, 1.0), &shape, None);
-    for region in [[1..4, 2..3, 3..9], [0..6, 0..5, 8..9], [5..6, 4..5, 0..1], [2..5, 0..5, 1..7]] {
-        assert_eq!(f32s(&stream, &normal(0.0, 1.0), &shape, Some(&region)), cut(&full, &shape, &region));
+    for region in [
+        [1..4, 2..3, 3..9],
+        [0..6, 0..5, 8..9],
+        [5..6, 4..5, 0..1],
+        [2..5, 0..5, 1..7],
+    ] {
+        assert_eq!(
+            f32s(&stream, &normal(0.0, 1.0), &shape, Some(&region)),
+            cut(&full, &shape, &region)
+        );
     }
     // Whole-tensor schemes also give exact slices (computed in full, then cut).
     for scheme in [orthogonal(), sparse(0.3), eye(), dirac()] {
         let shape: &[usize] = if scheme == dirac() { &[4, 4, 3] } else { &[8, 6] };
         let full = f32s(&stream, &scheme, shape, None);
         let region: Vec<Range<usize>> = shape.iter().map(|&n| 1..n - 1).collect();
-        assert_eq!(f32s(&stream, &scheme, shape, Some(&region)), cut(&full, shape, &region), "{scheme}");
+        assert_eq!(
+            f32s(&stream, &scheme, shape, Some(&region)),
+            cut(&full, shape, &region),
+            "{scheme}"
+        );
     }
 }
 
@@ -131,8 +146,15 @@ fn growing_a_dimension_keeps_the_old_draws() {
     for scheme in [uniform(-1.0, 1.0), normal(0.0, 1.0), trunc_normal(0.0, 1.0, -2.0, 2.0)] {
         for (old, new) in growths {
             let region: Vec<Range<usize>> = old.iter().map(|&n| 0..n).collect();
-            assert_eq!(f32s(&stream, &scheme, old, None), f32s(&stream, &scheme, new, Some(&region)), "{scheme} {old:?} -> {new:?}");
-            assert_eq!(f64s(&stream, &scheme, old, None), f64s(&stream, &scheme, new, Some(&region)));
+            assert_eq!(
+                f32s(&stream, &scheme, old, None),
+                f32s(&stream, &scheme, new, Some(&region)),
+                "{scheme} {old:?} -> {new:?}"
+            );
+            assert_eq!(
+                f64s(&stream, &scheme, old, None),
+                f64s(&stream, &scheme, new, Some(&region))
+            );
         }
     }
 }
@@ -143,7 +165,10 @@ fn growing_a_folded_dimension_of_rank_five_remaps() {
     let stream = Stream::new(3, "conv3d.weight", 1);
     let (old, new) = ([2, 2, 2, 3, 4], [2, 2, 2, 4, 4]);
     let region: Vec<Range<usize>> = old.iter().map(|&n| 0..n).collect();
-    assert_ne!(f32s(&stream, &normal(0.0, 1.0), &old, None), f32s(&stream, &normal(0.0, 1.0), &new, Some(&region)));
+    assert_ne!(
+        f32s(&stream, &normal(0.0, 1.0), &old, None),
+        f32s(&stream, &normal(0.0, 1.0), &new, Some(&region))
+    );
 }
 
 #[test]
@@ -152,7 +177,10 @@ fn scaled_schemes_keep_underlying_draws_when_growing() {
     let stream = Stream::new(5, "fc.weight", 1);
     let k = kaiming_uniform().a(5f64.sqrt());
     let region = [0..64, 0..32];
-    assert_eq!(f32s(&stream, &k, &[64, 32], None), f32s(&stream, &k, &[96, 32], Some(&region)));
+    assert_eq!(
+        f32s(&stream, &k, &[64, 32], None),
+        f32s(&stream, &k, &[96, 32], Some(&region))
+    );
     // Growing `in` changes the bound, not the draw: values scale by the bound ratio.
     let small: Vec<f64> = generate::<f64>(&stream, &k, &[4, 32], None).unwrap();
     let wide: Vec<f64> = generate::<f64>(&stream, &k, &[4, 128], Some(&[0..4, 0..32])).unwrap();
@@ -181,7 +209,9 @@ fn thread_count_and_chunk_size_do_not_change_bits() {
                     .unwrap()
                     .install(|| generate_with_chunk(&stream, &scheme, &shape, None, chunk).unwrap());
                 assert!(
-                    got.iter().map(|v| v.to_bits()).eq(reference.iter().map(|v| v.to_bits())),
+                    got.iter()
+                        .map(|v| v.to_bits())
+                        .eq(reference.iter().map(|v| v.to_bits())),
                     "{scheme}: {threads} threads, chunk {chunk}"
                 );
             }
@@ -230,7 +260,9 @@ fn tensors_carry_the_generated_bits_in_every_dtype() {
     let t = init.tensor("head.weight", &[8, 16], &scheme, 1).unwrap();
     assert_eq!(t.dtype(), DType::F32);
     assert_eq!(t.flatten_all().unwrap().to_vec1::<f32>().unwrap(), values);
-    let bf = init.tensor_as("head.weight", &[8, 16], &scheme, 1, DType::BF16).unwrap();
+    let bf = init
+        .tensor_as("head.weight", &[8, 16], &scheme, 1, DType::BF16)
+        .unwrap();
     let want: Vec<bf16> = values.iter().map(|&v| bf16::from_f32(v)).collect();
     assert_eq!(bf.flatten_all().unwrap().to_vec1::<bf16>().unwrap(), want);
     let h = init.tensor_as("head.weight", &[8, 16], &scheme, 1, DType::F16).unwrap();
@@ -255,23 +287,40 @@ fn bf16_and_f16_round_to_nearest_even() {
 #[test]
 fn errors_name_the_parameter_and_the_problem() {
     let init = Init::new(0);
-    let e = init.tensor("blocks.2.norm.weight", &[4, 0], &normal(0.0, 1.0), 1).unwrap_err();
-    assert_eq!(e.to_string(), "parameter `blocks.2.norm.weight`: shape [4, 0]: dimension 1 has size 0");
+    let e = init
+        .tensor("blocks.2.norm.weight", &[4, 0], &normal(0.0, 1.0), 1)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "parameter `blocks.2.norm.weight`: shape [4, 0]: dimension 1 has size 0"
+    );
     let e = init.tensor("gamma", &[4], &normal(0.0, -1.0), 1).unwrap_err();
     assert_eq!(
         e.to_string(),
         "parameter `gamma`: init scheme `normal(mean=0.0, std=-1.0)`: std must be >= 0, got -1"
     );
-    let e = init.shard("w", &[4, 4], &[0..5, 0..4], &normal(0.0, 1.0), 1).unwrap_err();
-    assert!(e.to_string().contains("range 0:5 of dimension 0 is empty or outside 0:4"), "{e}");
-    let e = init.clone().dtype(DType::U8).tensor("w", &[2], &normal(0.0, 1.0), 1).unwrap_err();
+    let e = init
+        .shard("w", &[4, 4], &[0..5, 0..4], &normal(0.0, 1.0), 1)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("range 0:5 of dimension 0 is empty or outside 0:4"),
+        "{e}"
+    );
+    let e = init
+        .clone()
+        .dtype(DType::U8)
+        .tensor("w", &[2], &normal(0.0, 1.0), 1)
+        .unwrap_err();
     assert!(e.to_string().contains("not a floating-point parameter dtype"), "{e}");
 }
 
 #[test]
 fn values_a_dtype_cannot_hold_are_errors() {
     let init = Init::new(0).dtype(DType::F16);
-    let e = init.tensor("scale", &[2], &reproducible::scheme::constant(70000.0), 1).unwrap_err();
+    let e = init
+        .tensor("scale", &[2], &reproducible::scheme::constant(70000.0), 1)
+        .unwrap_err();
     assert!(e.to_string().contains("overflow F16"), "{e}");
     // f32 cannot resolve a truncation 5.5 std out; f64 can.
     let far = trunc_normal(0.0, 1.0, 5.5, 8.0);

@@ -51,7 +51,14 @@ fn stream_keys_match() {
     assert!(g.keys.len() >= 10);
     for k in &g.keys {
         let s = Stream::new(k.seed.parse().unwrap(), &k.path, k.version);
-        assert_eq!(hex(s.digest()), k.digest, "seed {} path {:?} version {}", k.seed, k.path, k.version);
+        assert_eq!(
+            hex(s.digest()),
+            k.digest,
+            "seed {} path {:?} version {}",
+            k.seed,
+            k.path,
+            k.version
+        );
     }
 }
 
@@ -66,10 +73,14 @@ fn values_match_bit_for_bit() {
         let region: Option<Vec<Range<usize>>> = c.region.as_ref().map(|r| r.iter().map(|[s, e]| *s..*e).collect());
         let region = region.as_deref();
         let got: Vec<String> = match c.dtype.as_str() {
-            "f32" => generate::<f32>(&stream, &scheme, &c.shape, region).map(|v| v.iter().map(|x| format!("{:08x}", x.to_bits())).collect()),
-            "f64" => generate::<f64>(&stream, &scheme, &c.shape, region).map(|v| v.iter().map(|x| format!("{:016x}", x.to_bits())).collect()),
-            "f16" => generate::<f16>(&stream, &scheme, &c.shape, region).map(|v| v.iter().map(|x| format!("{:04x}", x.to_bits())).collect()),
-            "bf16" => generate::<bf16>(&stream, &scheme, &c.shape, region).map(|v| v.iter().map(|x| format!("{:04x}", x.to_bits())).collect()),
+            "f32" => generate::<f32>(&stream, &scheme, &c.shape, region)
+                .map(|v| v.iter().map(|x| format!("{:08x}", x.to_bits())).collect()),
+            "f64" => generate::<f64>(&stream, &scheme, &c.shape, region)
+                .map(|v| v.iter().map(|x| format!("{:016x}", x.to_bits())).collect()),
+            "f16" => generate::<f16>(&stream, &scheme, &c.shape, region)
+                .map(|v| v.iter().map(|x| format!("{:04x}", x.to_bits())).collect()),
+            "bf16" => generate::<bf16>(&stream, &scheme, &c.shape, region)
+                .map(|v| v.iter().map(|x| format!("{:04x}", x.to_bits())).collect()),
             other => panic!("{}: unknown dtype {other}", c.name),
         }
         .unwrap_or_else(|e| panic!("{}: {e}", c.name));
@@ -78,7 +89,13 @@ fn values_match_bit_for_bit() {
             failures.push(format!("{} ({}): first difference at {first:?}", c.name, c.init));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), g.cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        g.cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -87,12 +104,17 @@ fn the_spread_covers_every_scheme_dtype_and_rank() {
     for name in reproducible::scheme::SCHEME_NAMES {
         for dtype in ["f32", "f64", "f16", "bf16"] {
             assert!(
-                g.cases.iter().any(|c| c.dtype == dtype && c.init.starts_with(&format!("{name}("))),
+                g.cases
+                    .iter()
+                    .any(|c| c.dtype == dtype && c.init.starts_with(&format!("{name}("))),
                 "no golden case for {name} in {dtype}"
             );
         }
     }
     for rank in 0..=5 {
-        assert!(g.cases.iter().any(|c| c.shape.len() == rank), "no golden case of rank {rank}");
+        assert!(
+            g.cases.iter().any(|c| c.shape.len() == rank),
+            "no golden case of rank {rank}"
+        );
     }
 }

@@ -123,7 +123,10 @@ fn an_alias_keeps_values_and_a_version_bump_rerolls_one_field() {
     let init = Init::new(7);
     let base = bits(&Base::init(&CFG, &init).unwrap().parameters());
     let renamed = bits(&Renamed::init(&CFG, &init).unwrap().parameters());
-    assert_eq!(renamed.keys().collect::<std::collections::BTreeSet<_>>(), base.keys().collect());
+    assert_eq!(
+        renamed.keys().collect::<std::collections::BTreeSet<_>>(),
+        base.keys().collect()
+    );
     for (path, values) in &base {
         if path == "head" {
             assert_ne!(&renamed[path], values, "version 2 re-rolls head");
@@ -180,5 +183,9 @@ fn trainable_parameters_are_vars_an_optimizer_updates() {
     let ids = Tensor::new(&[1u32, 2, 3], &Device::Cpu).unwrap();
     let loss = model.forward(&ids).unwrap().sqr().unwrap().sum_all().unwrap();
     sgd.backward_step(&loss).unwrap();
-    assert_ne!(model.head.to_vec2::<f32>().unwrap(), before, "the model's own tensor sees the update");
+    assert_ne!(
+        model.head.to_vec2::<f32>().unwrap(),
+        before,
+        "the model's own tensor sees the update"
+    );
 }

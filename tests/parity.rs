@@ -20,7 +20,10 @@ fn check(name: &str, xs: &[f64], lo: f64, hi: f64, mean: f64, std: f64) {
     let (m, s) = mean_std(xs);
     let (min, max) = xs.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
     let tol32 = 1e-6 * (lo.abs().max(hi.abs()));
-    assert!(min >= lo - tol32 && max <= hi + tol32, "{name}: support [{min}, {max}] outside [{lo}, {hi}]");
+    assert!(
+        min >= lo - tol32 && max <= hi + tol32,
+        "{name}: support [{min}, {max}] outside [{lo}, {hi}]"
+    );
     let se = std / (xs.len() as f64).sqrt();
     assert!((m - mean).abs() < 5.0 * se + 1e-12, "{name}: mean {m} vs {mean}");
     assert!((s / std - 1.0).abs() < 0.01, "{name}: std {s} vs {std}");
@@ -28,8 +31,22 @@ fn check(name: &str, xs: &[f64], lo: f64, hi: f64, mean: f64, std: f64) {
 
 #[test]
 fn uniform_normal_and_constants() {
-    check("uniform_(-2, 3)", &sample(&uniform(-2.0, 3.0), &[1000, 500]), -2.0, 3.0, 0.5, 5.0 / 12f64.sqrt());
-    check("normal_(1, 0.5)", &sample(&normal(1.0, 0.5), &[1000, 500]), f64::MIN, f64::MAX, 1.0, 0.5);
+    check(
+        "uniform_(-2, 3)",
+        &sample(&uniform(-2.0, 3.0), &[1000, 500]),
+        -2.0,
+        3.0,
+        0.5,
+        5.0 / 12f64.sqrt(),
+    );
+    check(
+        "normal_(1, 0.5)",
+        &sample(&normal(1.0, 0.5), &[1000, 500]),
+        f64::MIN,
+        f64::MAX,
+        1.0,
+        0.5,
+    );
     for (s, v) in [(constant(0.3), 0.3f32 as f64), (zeros(), 0.0), (ones(), 1.0)] {
         assert!(sample(&s, &[17, 5]).iter().all(|&x| x == v), "{s}");
     }
@@ -45,7 +62,14 @@ fn trunc_normal_moments_follow_the_truncated_formula() {
         let mean = mu + s * (phi(al) - phi(be)) / z;
         let var = s * s * (1.0 + (al * phi(al) - be * phi(be)) / z - ((phi(al) - phi(be)) / z).powi(2));
         let name = format!("trunc_normal_({mu}, {s}, {a}, {b})");
-        check(&name, &sample(&trunc_normal(mu, s, a, b), &[1000, 1000]), a, b, mean, var.sqrt());
+        check(
+            &name,
+            &sample(&trunc_normal(mu, s, a, b), &[1000, 1000]),
+            a,
+            b,
+            mean,
+            var.sqrt(),
+        );
     }
 }
 
@@ -55,9 +79,17 @@ fn kaiming_follows_fan_and_gain() {
     for (scheme, fan, gain) in [
         (kaiming_uniform(), 1152.0, (2.0f64 / 1.0).sqrt()),
         (kaiming_uniform().a(5f64.sqrt()), 1152.0, (2.0f64 / 6.0).sqrt()),
-        (kaiming_uniform().mode(FanMode::FanOut).nonlinearity(Nonlinearity::Relu), 2304.0, 2f64.sqrt()),
+        (
+            kaiming_uniform().mode(FanMode::FanOut).nonlinearity(Nonlinearity::Relu),
+            2304.0,
+            2f64.sqrt(),
+        ),
         (kaiming_normal().nonlinearity(Nonlinearity::Tanh), 1152.0, 5.0 / 3.0),
-        (kaiming_normal().mode(FanMode::FanOut).nonlinearity(Nonlinearity::Selu), 2304.0, 0.75),
+        (
+            kaiming_normal().mode(FanMode::FanOut).nonlinearity(Nonlinearity::Selu),
+            2304.0,
+            0.75,
+        ),
     ] {
         let std = gain / f64::sqrt(fan);
         let xs = sample(&scheme, &shape);
@@ -76,8 +108,22 @@ fn xavier_follows_fans_and_gain() {
     let gain = calculate_gain(Nonlinearity::Tanh, None).unwrap();
     let std = gain * (2.0f64 / 1000.0).sqrt();
     let bound = 3f64.sqrt() * std;
-    check("xavier_uniform_", &sample(&xavier_uniform().gain(gain), &shape), -bound, bound, 0.0, std);
-    check("xavier_normal_", &sample(&xavier_normal().gain(gain), &shape), f64::MIN, f64::MAX, 0.0, std);
+    check(
+        "xavier_uniform_",
+        &sample(&xavier_uniform().gain(gain), &shape),
+        -bound,
+        bound,
+        0.0,
+        std,
+    );
+    check(
+        "xavier_normal_",
+        &sample(&xavier_normal().gain(gain), &shape),
+        f64::MIN,
+        f64::MAX,
+        0.0,
+        std,
+    );
 }
 
 #[test]
@@ -109,9 +155,15 @@ fn orthogonal_rows_or_columns_are_orthonormal() {
         let cols = w.len() / rows;
         // The smaller side is orthonormal (times gain^2).
         let (n, dot): (usize, Box<dyn Fn(usize, usize) -> f64>) = if rows <= cols {
-            (rows, Box::new(|a, b| (0..cols).map(|k| w[a * cols + k] * w[b * cols + k]).sum()))
+            (
+                rows,
+                Box::new(|a, b| (0..cols).map(|k| w[a * cols + k] * w[b * cols + k]).sum()),
+            )
         } else {
-            (cols, Box::new(|a, b| (0..rows).map(|k| w[k * cols + a] * w[k * cols + b]).sum()))
+            (
+                cols,
+                Box::new(|a, b| (0..rows).map(|k| w[k * cols + a] * w[k * cols + b]).sum()),
+            )
         };
         for a in 0..n {
             for b in 0..n {
@@ -145,10 +197,31 @@ fn layer_presets_match_pytorch_defaults() {
     check("Linear.bias", &b, -bound, bound, 0.0, bound / 3f64.sqrt());
     // nn.Conv2d(64, 128, 3): fan_in = 64 * 9.
     let bound = 1.0 / 576f64.sqrt();
-    check("Conv2d.weight", &sample(&presets::conv_weight(), &[128, 64, 3, 3]), -bound, bound, 0.0, bound / 3f64.sqrt());
-    check("Embedding.weight", &sample(&presets::embedding(), &[1000, 300]), f64::MIN, f64::MAX, 0.0, 1.0);
+    check(
+        "Conv2d.weight",
+        &sample(&presets::conv_weight(), &[128, 64, 3, 3]),
+        -bound,
+        bound,
+        0.0,
+        bound / 3f64.sqrt(),
+    );
+    check(
+        "Embedding.weight",
+        &sample(&presets::embedding(), &[1000, 300]),
+        f64::MIN,
+        f64::MAX,
+        0.0,
+        1.0,
+    );
     let h = 1.0 / 256f64.sqrt();
-    check("LSTM.weight_ih", &sample(&presets::rnn(256), &[1024, 512]), -h, h, 0.0, h / 3f64.sqrt());
+    check(
+        "LSTM.weight_ih",
+        &sample(&presets::rnn(256), &[1024, 512]),
+        -h,
+        h,
+        0.0,
+        h / 3f64.sqrt(),
+    );
     // MultiheadAttention in_proj [3 * 64, 64]: xavier_uniform over fans 64 and 192.
     let std = (2.0f64 / 256.0).sqrt();
     let bound = 3f64.sqrt() * std;
@@ -158,5 +231,7 @@ fn layer_presets_match_pytorch_defaults() {
     assert!((mean_std(&x).1 / std - 1.0).abs() < 0.03);
     assert!(sample(&presets::norm_weight(), &[768]).iter().all(|&v| v == 1.0));
     assert!(sample(&presets::norm_bias(), &[768]).iter().all(|&v| v == 0.0));
-    assert!(sample(&presets::batch_norm_running_var(), &[768]).iter().all(|&v| v == 1.0));
+    assert!(sample(&presets::batch_norm_running_var(), &[768])
+        .iter()
+        .all(|&v| v == 1.0));
 }

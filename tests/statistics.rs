@@ -34,14 +34,26 @@ fn trunc_cdf(mean: f64, std: f64, a: f64, b: f64) -> impl Fn(f64) -> f64 {
 
 #[test]
 fn uniform_matches_its_cdf() {
-    assert_ks("uniform f32", draw_f32(1, "u", 1, &uniform(-0.5, 2.0), &[1024, 1024]), uniform_cdf(-0.5, 2.0));
-    assert_ks("uniform f64", draw_f64(2, "u", &uniform(-0.5, 2.0), &[N]), uniform_cdf(-0.5, 2.0));
+    assert_ks(
+        "uniform f32",
+        draw_f32(1, "u", 1, &uniform(-0.5, 2.0), &[1024, 1024]),
+        uniform_cdf(-0.5, 2.0),
+    );
+    assert_ks(
+        "uniform f64",
+        draw_f64(2, "u", &uniform(-0.5, 2.0), &[N]),
+        uniform_cdf(-0.5, 2.0),
+    );
 }
 
 #[test]
 fn normal_matches_its_cdf() {
     let cdf = |x: f64| normal_cdf((x - 0.25) / 1.5);
-    assert_ks("normal f32", draw_f32(3, "n", 1, &normal(0.25, 1.5), &[64, 128, 128]), cdf);
+    assert_ks(
+        "normal f32",
+        draw_f32(3, "n", 1, &normal(0.25, 1.5), &[64, 128, 128]),
+        cdf,
+    );
     assert_ks("normal f64", draw_f64(4, "n", &normal(0.25, 1.5), &[1024, 1024]), cdf);
 }
 
@@ -51,15 +63,26 @@ fn normal_has_both_tails() {
     let z = draw_f32(5, "tails", 1, &normal(0.0, 1.0), &[N]);
     let beyond = z.iter().filter(|x| x.abs() > 4.0).count();
     assert!((30..=110).contains(&beyond), "{beyond} samples beyond 4 sigma");
-    assert!(z.iter().all(|x| x.abs() < 6.7), "Box-Muller radius is bounded by sqrt(64 ln 2)");
+    assert!(
+        z.iter().all(|x| x.abs() < 6.7),
+        "Box-Muller radius is bounded by sqrt(64 ln 2)"
+    );
 }
 
 #[test]
 fn trunc_normal_matches_its_cdf() {
     for (mean, std, a, b) in [(0.0, 1.0, -2.0, 2.0), (0.5, 0.2, 0.0, 3.0), (0.0, 0.02, -0.04, 0.04)] {
         let s = trunc_normal(mean, std, a, b);
-        assert_ks(&format!("{s} f32"), draw_f32(6, "t", 1, &s, &[N]), trunc_cdf(mean, std, a, b));
-        assert_ks(&format!("{s} f64"), draw_f64(7, "t", &s, &[N]), trunc_cdf(mean, std, a, b));
+        assert_ks(
+            &format!("{s} f32"),
+            draw_f32(6, "t", 1, &s, &[N]),
+            trunc_cdf(mean, std, a, b),
+        );
+        assert_ks(
+            &format!("{s} f64"),
+            draw_f64(7, "t", &s, &[N]),
+            trunc_cdf(mean, std, a, b),
+        );
     }
 }
 
@@ -68,11 +91,17 @@ fn scaled_schemes_match_their_cdfs() {
     // kaiming_uniform(a=sqrt 5) on [1024, 1024]: U(-1/32, 1/32) up to rounding of the bound.
     let bound = 3f64.sqrt() * ((2.0 / 6.000000000000001f64).sqrt() / 32.0);
     let k = kaiming_uniform().a(5f64.sqrt());
-    assert_ks("kaiming_uniform", draw_f32(8, "k", 1, &k, &[1024, 1024]), uniform_cdf(-bound, bound));
+    assert_ks(
+        "kaiming_uniform",
+        draw_f32(8, "k", 1, &k, &[1024, 1024]),
+        uniform_cdf(-bound, bound),
+    );
     let std = (2.0f64 / 2048.0).sqrt();
-    assert_ks("xavier_normal", draw_f32(9, "x", 1, &xavier_normal(), &[1024, 1024]), |x| {
-        normal_cdf(x / std)
-    });
+    assert_ks(
+        "xavier_normal",
+        draw_f32(9, "x", 1, &xavier_normal(), &[1024, 1024]),
+        |x| normal_cdf(x / std),
+    );
 }
 
 #[test]
@@ -104,7 +133,10 @@ fn neighbouring_elements_are_uncorrelated() {
     let z = draw_f32(12, "w", 1, &normal(0.0, 1.0), &[N]);
     let (even, odd): (Vec<f64>, Vec<f64>) = z.chunks(2).map(|p| (p[0], p[1])).unzip();
     let r = pearson(&even, &odd);
-    assert!(r.abs() < correlation_threshold(even.len()), "Box-Muller pair correlation {r:.5}");
+    assert!(
+        r.abs() < correlation_threshold(even.len()),
+        "Box-Muller pair correlation {r:.5}"
+    );
 }
 
 #[test]
@@ -112,5 +144,9 @@ fn the_ks_test_detects_a_two_percent_error() {
     // Negative control: the same samples against a normal with a 2% larger std fail.
     let mut z = draw_f32(3, "n", 1, &normal(0.0, 1.0), &[N]);
     let d = ks_statistic(&mut z, |x| normal_cdf(x / 1.02));
-    assert!(d > ks_threshold(N), "KS statistic {d} should exceed {}", ks_threshold(N));
+    assert!(
+        d > ks_threshold(N),
+        "KS statistic {d} should exceed {}",
+        ks_threshold(N)
+    );
 }

@@ -44,7 +44,11 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
     let bits = match args.format.as_str() {
         "values" => false,
         "bits" => true,
-        other => return Err(format!("--format: unknown format `{other}`; expected `values` or `bits`")),
+        other => {
+            return Err(format!(
+                "--format: unknown format `{other}`; expected `values` or `bits`"
+            ))
+        }
     };
     let row = region
         .as_ref()
@@ -53,18 +57,38 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
         .unwrap_or(1);
     let lines = match args.dtype.as_str() {
         "f32" => render::<f32>(&stream, &scheme, &shape, region.as_deref(), |v| {
-            if bits { format!("{:08x}", v.to_bits()) } else { format!("{v:?}") }
+            if bits {
+                format!("{:08x}", v.to_bits())
+            } else {
+                format!("{v:?}")
+            }
         }),
         "f64" => render::<f64>(&stream, &scheme, &shape, region.as_deref(), |v| {
-            if bits { format!("{:016x}", v.to_bits()) } else { format!("{v:?}") }
+            if bits {
+                format!("{:016x}", v.to_bits())
+            } else {
+                format!("{v:?}")
+            }
         }),
         "f16" => render::<half::f16>(&stream, &scheme, &shape, region.as_deref(), |v| {
-            if bits { format!("{:04x}", v.to_bits()) } else { format!("{:?}", v.to_f32()) }
+            if bits {
+                format!("{:04x}", v.to_bits())
+            } else {
+                format!("{:?}", v.to_f32())
+            }
         }),
         "bf16" => render::<half::bf16>(&stream, &scheme, &shape, region.as_deref(), |v| {
-            if bits { format!("{:04x}", v.to_bits()) } else { format!("{:?}", v.to_f32()) }
+            if bits {
+                format!("{:04x}", v.to_bits())
+            } else {
+                format!("{:?}", v.to_f32())
+            }
         }),
-        other => return Err(format!("--dtype: unknown dtype `{other}`; expected f32, f64, f16 or bf16")),
+        other => {
+            return Err(format!(
+                "--dtype: unknown dtype `{other}`; expected f32, f64, f16 or bf16"
+            ))
+        }
     }
     .map_err(|e| format!("parameter `{}`: {e}", args.path))?;
     for chunk in lines.chunks(row) {
@@ -80,7 +104,10 @@ fn render<T: Element>(
     region: Option<&[Range<usize>]>,
     fmt: impl Fn(T) -> String,
 ) -> reproducible::Result<Vec<String>> {
-    Ok(generate::<T>(stream, scheme, shape, region)?.into_iter().map(fmt).collect())
+    Ok(generate::<T>(stream, scheme, shape, region)?
+        .into_iter()
+        .map(fmt)
+        .collect())
 }
 
 fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
@@ -92,14 +119,22 @@ fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
         .enumerate()
         .map(|(d, s)| {
             let s = s.trim();
-            s.parse::<usize>()
-                .map_err(|_| format!("--shape: dimension {d} is `{s}`, expected a size from 1 to {}", usize::MAX))
+            s.parse::<usize>().map_err(|_| {
+                format!(
+                    "--shape: dimension {d} is `{s}`, expected a size from 1 to {}",
+                    usize::MAX
+                )
+            })
         })
         .collect()
 }
 
 fn parse_slice(text: &str, shape: &[usize]) -> Result<Vec<Range<usize>>, String> {
-    let parts: Vec<&str> = if text.trim().is_empty() { Vec::new() } else { text.split(',').collect() };
+    let parts: Vec<&str> = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        text.split(',').collect()
+    };
     if parts.len() != shape.len() {
         return Err(format!(
             "--slice: `{text}` has {} ranges but the shape has {} dimensions",
@@ -117,7 +152,8 @@ fn parse_slice(text: &str, shape: &[usize]) -> Result<Vec<Range<usize>>, String>
                 if s.is_empty() {
                     Ok(default)
                 } else {
-                    s.parse().map_err(|_| format!("--slice: `{s}` in dimension {d} is not an index"))
+                    s.parse()
+                        .map_err(|_| format!("--slice: `{s}` in dimension {d} is not an index"))
                 }
             };
             let r = match p.split_once(':') {
@@ -128,7 +164,10 @@ fn parse_slice(text: &str, shape: &[usize]) -> Result<Vec<Range<usize>>, String>
                 }
             };
             if r.start >= r.end || r.end > n {
-                return Err(format!("--slice: range {}:{} of dimension {d} is empty or outside 0:{n}", r.start, r.end));
+                return Err(format!(
+                    "--slice: range {}:{} of dimension {d} is empty or outside 0:{n}",
+                    r.start, r.end
+                ));
             }
             Ok(r)
         })

@@ -21,6 +21,8 @@ pub struct Field {
     pub cfg_attr: Option<Attribute>,
 }
 
+// One value per field, built once per compile: size does not matter, directness does.
+#[allow(clippy::large_enum_variant)]
 pub enum Kind {
     Param(ParamAttr),
     Module(ModuleAttr, Container),
@@ -87,7 +89,10 @@ impl Model {
                 return None;
             }
             Data::Union(u) => {
-                errors.spanned(u.union_token, "`#[reproducible_model]` applies to structs with named fields, not unions");
+                errors.spanned(
+                    u.union_token,
+                    "`#[reproducible_model]` applies to structs with named fields, not unions",
+                );
                 return None;
             }
         };

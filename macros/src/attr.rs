@@ -257,7 +257,10 @@ pub fn config(attr: &Attribute, errors: &Errors) -> Option<Expr> {
         syn::Meta::List(list) => match syn::parse2::<Expr>(list.tokens.clone()) {
             Ok(e) => Some(e),
             Err(e) => {
-                errors.push(syn::Error::new(e.span(), "`#[config(..)]` takes one expression computed from `cfg`"));
+                errors.push(syn::Error::new(
+                    e.span(),
+                    "`#[config(..)]` takes one expression computed from `cfg`",
+                ));
                 None
             }
         },

@@ -71,7 +71,10 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     other => quote_spanned!(other.span()=> ::std::vec::Vec::<usize>::from(#other)),
                 };
                 let scheme = schemes::init(p.init.as_ref().expect("validated"), errors);
-                let version = p.version.as_ref().map_or(1u32, |v| v.base10_parse().expect("validated"));
+                let version = p
+                    .version
+                    .as_ref()
+                    .map_or(1u32, |v| v.base10_parse().expect("validated"));
                 let dtype = match &p.dtype {
                     Some(d) => quote!(::core::option::Option::Some(::reproducible::__private::DType::#d)),
                     None => quote!(::core::option::Option::None),
@@ -212,7 +215,7 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
         impl #impl_generics ::reproducible::__private::Model for #name #ty_generics #where_clause {
             type Config = #config_ty;
 
-            #[allow(unused_variables, clippy::redundant_locals)]
+            #[allow(unused_variables, clippy::redundant_locals, clippy::unnecessary_cast)]
             fn build(
                 cfg: &Self::Config,
                 ctx: &::reproducible::__private::Ctx,

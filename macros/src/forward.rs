@@ -59,7 +59,9 @@ impl Uses {
             match t {
                 TokenTree::Group(g) => self.scan_tokens(g.stream()),
                 TokenTree::Ident(id) if id == "self" => {
-                    if let (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(field))) = (trees.get(i + 1), trees.get(i + 2)) {
+                    if let (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(field))) =
+                        (trees.get(i + 1), trees.get(i + 2))
+                    {
                         if p.as_char() == '.' {
                             self.fields.insert(field.to_string());
                         }

@@ -29,32 +29,89 @@ struct Signature {
 use ArgKind::*;
 
 const SCHEMES: &[Signature] = &[
-    Signature { name: "uniform", variant: "Uniform", args: &[("a", F64, Some("0.0")), ("b", F64, Some("1.0"))] },
-    Signature { name: "normal", variant: "Normal", args: &[("mean", F64, Some("0.0")), ("std", F64, Some("1.0"))] },
+    Signature {
+        name: "uniform",
+        variant: "Uniform",
+        args: &[("a", F64, Some("0.0")), ("b", F64, Some("1.0"))],
+    },
+    Signature {
+        name: "normal",
+        variant: "Normal",
+        args: &[("mean", F64, Some("0.0")), ("std", F64, Some("1.0"))],
+    },
     Signature {
         name: "trunc_normal",
         variant: "TruncNormal",
-        args: &[("mean", F64, Some("0.0")), ("std", F64, Some("1.0")), ("a", F64, Some("-2.0")), ("b", F64, Some("2.0"))],
+        args: &[
+            ("mean", F64, Some("0.0")),
+            ("std", F64, Some("1.0")),
+            ("a", F64, Some("-2.0")),
+            ("b", F64, Some("2.0")),
+        ],
     },
-    Signature { name: "constant", variant: "Constant", args: &[("val", F64, None)] },
-    Signature { name: "zeros", variant: "Zeros", args: &[] },
-    Signature { name: "ones", variant: "Ones", args: &[] },
-    Signature { name: "eye", variant: "Eye", args: &[] },
-    Signature { name: "dirac", variant: "Dirac", args: &[("groups", Usize, Some("1"))] },
-    Signature { name: "xavier_uniform", variant: "XavierUniform", args: &[("gain", F64, Some("1.0"))] },
-    Signature { name: "xavier_normal", variant: "XavierNormal", args: &[("gain", F64, Some("1.0"))] },
+    Signature {
+        name: "constant",
+        variant: "Constant",
+        args: &[("val", F64, None)],
+    },
+    Signature {
+        name: "zeros",
+        variant: "Zeros",
+        args: &[],
+    },
+    Signature {
+        name: "ones",
+        variant: "Ones",
+        args: &[],
+    },
+    Signature {
+        name: "eye",
+        variant: "Eye",
+        args: &[],
+    },
+    Signature {
+        name: "dirac",
+        variant: "Dirac",
+        args: &[("groups", Usize, Some("1"))],
+    },
+    Signature {
+        name: "xavier_uniform",
+        variant: "XavierUniform",
+        args: &[("gain", F64, Some("1.0"))],
+    },
+    Signature {
+        name: "xavier_normal",
+        variant: "XavierNormal",
+        args: &[("gain", F64, Some("1.0"))],
+    },
     Signature {
         name: "kaiming_uniform",
         variant: "KaimingUniform",
-        args: &[("a", F64, Some("0.0")), ("mode", Mode, Some("fan_in")), ("nonlinearity", Nonlinearity, Some("leaky_relu"))],
+        args: &[
+            ("a", F64, Some("0.0")),
+            ("mode", Mode, Some("fan_in")),
+            ("nonlinearity", Nonlinearity, Some("leaky_relu")),
+        ],
     },
     Signature {
         name: "kaiming_normal",
         variant: "KaimingNormal",
-        args: &[("a", F64, Some("0.0")), ("mode", Mode, Some("fan_in")), ("nonlinearity", Nonlinearity, Some("leaky_relu"))],
+        args: &[
+            ("a", F64, Some("0.0")),
+            ("mode", Mode, Some("fan_in")),
+            ("nonlinearity", Nonlinearity, Some("leaky_relu")),
+        ],
     },
-    Signature { name: "orthogonal", variant: "Orthogonal", args: &[("gain", F64, Some("1.0"))] },
-    Signature { name: "sparse", variant: "Sparse", args: &[("sparsity", F64, None), ("std", F64, Some("0.01"))] },
+    Signature {
+        name: "orthogonal",
+        variant: "Orthogonal",
+        args: &[("gain", F64, Some("1.0"))],
+    },
+    Signature {
+        name: "sparse",
+        variant: "Sparse",
+        args: &[("sparsity", F64, None), ("std", F64, Some("0.01"))],
+    },
 ];
 
 const MODES: &[(&str, &str)] = &[("fan_in", "FanIn"), ("fan_out", "FanOut")];
@@ -136,7 +193,11 @@ fn known_call(ident: &syn::Ident, call: &syn::ExprCall, errors: &Errors) -> Toke
                         format!(
                             "`{name}` has no argument `{key}`{} (arguments: {})",
                             did_you_mean(&key, &arg_names),
-                            if arg_names.is_empty() { "none".to_owned() } else { arg_names.join(", ") }
+                            if arg_names.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                arg_names.join(", ")
+                            }
                         ),
                     );
                     continue;
@@ -202,7 +263,12 @@ fn enum_value(expr: &Expr, table: &[(&str, &str)], ty: &str, errors: &Errors) ->
             let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
             errors.spanned(
                 expr,
-                format!("unknown {} `{w}`{} (expected one of: {})", if ty == "FanMode" { "mode" } else { "nonlinearity" }, did_you_mean(&w, &names), names.join(", ")),
+                format!(
+                    "unknown {} `{w}`{} (expected one of: {})",
+                    if ty == "FanMode" { "mode" } else { "nonlinearity" },
+                    did_you_mean(&w, &names),
+                    names.join(", ")
+                ),
             );
             quote!(::core::default::Default::default())
         }
@@ -234,7 +300,10 @@ fn default_tokens(default: &str, kind: ArgKind) -> TokenStream {
             quote!(::reproducible::__private::FanMode::#v)
         }
         Nonlinearity => {
-            let (_, v) = NONLINEARITIES.iter().find(|(n, _)| *n == default).expect("default nonlinearity");
+            let (_, v) = NONLINEARITIES
+                .iter()
+                .find(|(n, _)| *n == default)
+                .expect("default nonlinearity");
             let v = syn::Ident::new(v, proc_macro2::Span::call_site());
             quote!(::reproducible::__private::Nonlinearity::#v)
         }

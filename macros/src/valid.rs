@@ -24,7 +24,9 @@ pub fn check(model: &Model, errors: &Errors) {
         for extra in field.kind_attrs.iter().skip(1) {
             errors.spanned(
                 extra,
-                format!("field `{ident}` of `{name}` has more than one kind; keep one of #[param], #[module], #[config]"),
+                format!(
+                    "field `{ident}` of `{name}` has more than one kind; keep one of #[param], #[module], #[config]"
+                ),
             );
         }
         match &field.kind {
@@ -52,7 +54,10 @@ pub fn check(model: &Model, errors: &Errors) {
                 }
                 if let Some(u) = &p.unused {
                     if u.value().trim().is_empty() {
-                        errors.spanned(u, "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`");
+                        errors.spanned(
+                            u,
+                            "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`",
+                        );
                     }
                 }
             }
@@ -73,19 +78,30 @@ pub fn check(model: &Model, errors: &Errors) {
                     ),
                     Container::Optional(_) if m.when.is_none() => errors.spanned(
                         &m.attr,
-                        format!("`{ident}` is an `Option` submodule and needs `when = ..` (a bool computed from `cfg`)"),
+                        format!(
+                            "`{ident}` is an `Option` submodule and needs `when = ..` (a bool computed from `cfg`)"
+                        ),
                     ),
                     _ => {}
                 }
                 if let (Some(count), false) = (&m.count, matches!(container, Container::List(_))) {
-                    errors.spanned(count, format!("`count` needs the field type to be `Vec<_>`; `{ident}` is not"));
+                    errors.spanned(
+                        count,
+                        format!("`count` needs the field type to be `Vec<_>`; `{ident}` is not"),
+                    );
                 }
                 if let (Some(when), false) = (&m.when, matches!(container, Container::Optional(_))) {
-                    errors.spanned(when, format!("`when` needs the field type to be `Option<_>`; `{ident}` is not"));
+                    errors.spanned(
+                        when,
+                        format!("`when` needs the field type to be `Option<_>`; `{ident}` is not"),
+                    );
                 }
                 if let Some(u) = &m.unused {
                     if u.value().trim().is_empty() {
-                        errors.spanned(u, "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`");
+                        errors.spanned(
+                            u,
+                            "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`",
+                        );
                     }
                 }
             }
@@ -93,7 +109,10 @@ pub fn check(model: &Model, errors: &Errors) {
         }
         if let Some(key) = field.key() {
             if key.is_empty() || key.contains('.') {
-                errors.spanned(ident, format!("key `{key}` of `{ident}` must be a non-empty name without dots"));
+                errors.spanned(
+                    ident,
+                    format!("key `{key}` of `{ident}` must be a non-empty name without dots"),
+                );
             }
             if let Some(first) = keys.get(&key) {
                 let span_token = match &field.kind {

@@ -109,8 +109,14 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_errors() {
-        assert!(check_shape(&[4, 0]).unwrap_err().to_string().contains("dimension 1 has size 0"));
-        assert!(check_shape(&[usize::MAX, 2]).unwrap_err().to_string().contains("overflows"));
+        assert!(check_shape(&[4, 0])
+            .unwrap_err()
+            .to_string()
+            .contains("dimension 1 has size 0"));
+        assert!(check_shape(&[usize::MAX, 2])
+            .unwrap_err()
+            .to_string()
+            .contains("overflows"));
         assert!(check_shape(&[(1 << 32) + 1, 1]).is_err());
         assert_eq!(check_shape(&[]).unwrap(), 1);
     }

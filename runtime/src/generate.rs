@@ -43,8 +43,13 @@ mod sealed {
 pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
     /// Generates `region` (or the whole tensor) of `shape` under `plan`.
     #[doc(hidden)]
-    fn generate_plan(stream: &Stream, plan: &Plan, shape: &[usize], region: &[Range<usize>], chunk: usize)
-        -> Result<Vec<Self>>;
+    fn generate_plan(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+    ) -> Result<Vec<Self>>;
 
     /// Why `values` cannot be stored in this type, if they cannot (f16 overflow).
     #[doc(hidden)]
@@ -105,11 +110,18 @@ fn check_region(shape: &[usize], region: &[Range<usize>]) -> Result<()> {
         })
     };
     if region.len() != shape.len() {
-        return fail(format!("needs {} ranges, one per dimension, got {}", shape.len(), region.len()));
+        return fail(format!(
+            "needs {} ranges, one per dimension, got {}",
+            shape.len(),
+            region.len()
+        ));
     }
     for (d, (r, &n)) in region.iter().zip(shape).enumerate() {
         if r.start >= r.end || r.end > n {
-            return fail(format!("range {}:{} of dimension {d} is empty or outside 0:{n}", r.start, r.end));
+            return fail(format!(
+                "range {}:{} of dimension {d} is empty or outside 0:{n}",
+                r.start, r.end
+            ));
         }
     }
     Ok(())
@@ -147,7 +159,12 @@ fn fill_runs<T: Send>(
             let (row, col) = (flat / row_len, flat % row_len);
             row_prefix(prefix_ranges, row, &mut prefix);
             let n = (row_len - col).min(buf.len() - pos);
-            run(&prefix, row_counter(shape, &prefix), last.start + col, &mut buf[pos..pos + n]);
+            run(
+                &prefix,
+                row_counter(shape, &prefix),
+                last.start + col,
+                &mut buf[pos..pos + n],
+            );
             pos += n;
             flat += n;
         }
@@ -191,9 +208,7 @@ fn structured_one(plan: &Plan, shape: &[usize], idx: &[usize]) -> bool {
         Plan::Dirac { groups } => {
             let per_group = shape[0] / groups;
             let d = idx[0] % per_group;
-            d < per_group.min(shape[1])
-                && idx[1] == d
-                && idx[2..].iter().zip(&shape[2..]).all(|(&i, &n)| i == n / 2)
+            d < per_group.min(shape[1]) && idx[1] == d && idx[2..].iter().zip(&shape[2..]).all(|(&i, &n)| i == n / 2)
         }
         _ => unreachable!("only eye and dirac are structured elementwise plans"),
     }
@@ -228,7 +243,11 @@ macro_rules! native_element {
                             idx.push(0);
                             for (k, v) in buf.iter_mut().enumerate() {
                                 *idx.last_mut().expect("rank >= 2") = start + k;
-                                *v = if structured_one(plan, shape, &idx) { 1.0 } else { 0.0 };
+                                *v = if structured_one(plan, shape, &idx) {
+                                    1.0
+                                } else {
+                                    0.0
+                                };
                             }
                         });
                     }

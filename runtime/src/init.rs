@@ -129,7 +129,9 @@ impl Init {
                 DType::BF16 => upload::<half::bf16>(&stream, scheme, shape, region, &dims, &self.device),
                 other => Err(Error::Scheme {
                     scheme: scheme.to_string(),
-                    reason: format!("dtype {other:?} is not a floating-point parameter dtype (use F32, F64, F16 or BF16)"),
+                    reason: format!(
+                        "dtype {other:?} is not a floating-point parameter dtype (use F32, F64, F16 or BF16)"
+                    ),
                 }),
             }
         };

@@ -137,9 +137,7 @@ impl Model for Linear {
             &ParamSpec::new(vec![config.out_dim, config.in_dim], config.weight_init),
         )?;
         let bias = if config.bias {
-            let scheme = config
-                .bias_init
-                .unwrap_or_else(|| presets::linear_bias(config.in_dim));
+            let scheme = config.bias_init.unwrap_or_else(|| presets::linear_bias(config.in_dim));
             Some(ctx.param("bias", &ParamSpec::new(vec![config.out_dim], scheme))?)
         } else {
             None
@@ -303,11 +301,7 @@ fn conv_params(
 ) -> Result<(Tensor, Option<Tensor>)> {
     let weight_path = ctx.join("weight");
     if groups == 0 {
-        return Err(config_error(
-            &weight_path,
-            layer,
-            "groups must be at least 1",
-        ));
+        return Err(config_error(&weight_path, layer, "groups must be at least 1"));
     }
     for (what, channels) in [("in_channels", in_channels), ("out_channels", out_channels)] {
         if channels % groups != 0 {
@@ -510,10 +504,7 @@ impl Model for LayerNorm {
 
     fn build(config: &LayerNormSpec, ctx: &Ctx) -> Result<Self> {
         check_eps(ctx, "layer_norm", config.eps)?;
-        let weight = ctx.param(
-            "weight",
-            &ParamSpec::new(vec![config.dim], config.weight_init),
-        )?;
+        let weight = ctx.param("weight", &ParamSpec::new(vec![config.dim], config.weight_init))?;
         if config.bias {
             let bias = ctx.param("bias", &ParamSpec::new(vec![config.dim], config.bias_init))?;
             Ok(LayerNorm::new(weight, bias, config.eps))
@@ -575,10 +566,7 @@ impl Model for RmsNorm {
 
     fn build(config: &RmsNormConfig, ctx: &Ctx) -> Result<Self> {
         check_eps(ctx, "rms_norm", config.eps)?;
-        let weight = ctx.param(
-            "weight",
-            &ParamSpec::new(vec![config.dim], config.weight_init),
-        )?;
+        let weight = ctx.param("weight", &ParamSpec::new(vec![config.dim], config.weight_init))?;
         Ok(RmsNorm::new(weight, config.eps))
     }
 
@@ -690,18 +678,10 @@ impl Model for BatchNorm {
         )?;
         let (eps, momentum) = (config.eps, config.momentum);
         let layer = match affine {
-            Some((weight, bias)) => BatchNorm::new_with_momentum(
-                n,
-                running_mean,
-                running_var,
-                weight,
-                bias,
-                eps,
-                momentum,
-            ),
-            None => {
-                BatchNorm::new_no_bias_with_momentum(n, running_mean, running_var, eps, momentum)
+            Some((weight, bias)) => {
+                BatchNorm::new_with_momentum(n, running_mean, running_var, weight, bias, eps, momentum)
             }
+            None => BatchNorm::new_no_bias_with_momentum(n, running_mean, running_var, eps, momentum),
         };
         layer.map_err(|e| config_error(ctx.path(), "batch_norm", e))
     }
@@ -826,19 +806,13 @@ impl Model for GroupNorm {
             return Err(config_error(
                 ctx.path(),
                 "group_norm",
-                format!(
-                    "num_groups ({groups}) must be at least 1 and divide num_channels ({channels})"
-                ),
+                format!("num_groups ({groups}) must be at least 1 and divide num_channels ({channels})"),
             ));
         }
-        let weight = ctx.param(
-            "weight",
-            &ParamSpec::new(vec![channels], config.weight_init),
-        )?;
+        let weight = ctx.param("weight", &ParamSpec::new(vec![channels], config.weight_init))?;
         let bias = ctx.param("bias", &ParamSpec::new(vec![channels], config.bias_init))?;
-        let inner =
-            candle_nn::GroupNorm::new(weight.clone(), bias.clone(), channels, groups, config.eps)
-                .map_err(|e| config_error(ctx.path(), "group_norm", e))?;
+        let inner = candle_nn::GroupNorm::new(weight.clone(), bias.clone(), channels, groups, config.eps)
+            .map_err(|e| config_error(ctx.path(), "group_norm", e))?;
         Ok(GroupNorm {
             inner,
             weight,
@@ -887,14 +861,7 @@ impl Served {
 }
 
 impl SimpleBackend for Served {
-    fn get(
-        &self,
-        s: Shape,
-        name: &str,
-        _: candle_nn::Init,
-        dtype: DType,
-        dev: &Device,
-    ) -> candle_core::Result<Tensor> {
+    fn get(&self, s: Shape, name: &str, _: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
         let tensor = self.lookup(name)?;
         if tensor.shape() != &s {
             return Err(candle_core::Error::Msg(format!(
@@ -932,11 +899,7 @@ fn rnn_params<'v>(
     let rows = gates * hidden_dim;
     let mut table = vec![
         (format!("weight_ih_l{suffix}"), vec![rows, in_dim], inits[0]),
-        (
-            format!("weight_hh_l{suffix}"),
-            vec![rows, hidden_dim],
-            inits[1],
-        ),
+        (format!("weight_hh_l{suffix}"), vec![rows, hidden_dim], inits[1]),
     ];
     if bias {
         table.push((format!("bias_ih_l{suffix}"), vec![rows], inits[2]));
@@ -1154,11 +1117,7 @@ impl Model for Lstm {
     type Config = LstmSpec;
 
     fn build(config: &LstmSpec, ctx: &Ctx) -> Result<Self> {
-        let suffix = format!(
-            "{}{}",
-            config.layer_idx,
-            if config.reverse { "_reverse" } else { "" }
-        );
+        let suffix = format!("{}{}", config.layer_idx, if config.reverse { "_reverse" } else { "" });
         let (params, vb) = rnn_params(
             ctx,
             4,
@@ -1205,11 +1164,7 @@ impl RNN for Lstm {
         self.inner.seq(input)
     }
 
-    fn seq_init(
-        &self,
-        input: &Tensor,
-        init_state: &LSTMState,
-    ) -> candle_core::Result<Vec<LSTMState>> {
+    fn seq_init(&self, input: &Tensor, init_state: &LSTMState) -> candle_core::Result<Vec<LSTMState>> {
         self.inner.seq_init(input, init_state)
     }
 
@@ -1283,11 +1238,7 @@ impl RNN for Gru {
         self.inner.seq(input)
     }
 
-    fn seq_init(
-        &self,
-        input: &Tensor,
-        init_state: &GRUState,
-    ) -> candle_core::Result<Vec<GRUState>> {
+    fn seq_init(&self, input: &Tensor, init_state: &GRUState) -> candle_core::Result<Vec<GRUState>> {
         self.inner.seq_init(input, init_state)
     }
 
@@ -1327,9 +1278,7 @@ mod tests {
             .collect()
     }
 
-    fn expect<const N: usize>(
-        rows: [(&str, &[usize], bool); N],
-    ) -> Vec<(String, Vec<usize>, bool)> {
+    fn expect<const N: usize>(rows: [(&str, &[usize], bool); N]) -> Vec<(String, Vec<usize>, bool)> {
         rows.into_iter()
             .map(|(p, s, t)| (p.to_owned(), s.to_vec(), t))
             .collect()
@@ -1358,12 +1307,7 @@ mod tests {
         for ((x, y), z) in pa.iter().zip(&pb).zip(&pl) {
             assert_eq!((&x.path, x.trainable), (&y.path, y.trainable));
             assert_eq!((&x.path, x.trainable), (&z.path, z.trainable));
-            assert_eq!(
-                values(&x.tensor),
-                values(&y.tensor),
-                "rebuild of {}",
-                x.path
-            );
+            assert_eq!(values(&x.tensor), values(&y.tensor), "rebuild of {}", x.path);
             assert_eq!(values(&x.tensor), values(&z.tensor), "load of {}", x.path);
         }
         a
@@ -1393,10 +1337,7 @@ mod tests {
     #[test]
     fn linear_layout_bounds_and_forward() {
         let fc: Linear = build_checked(&linear(16, 8));
-        assert_eq!(
-            layout(&fc),
-            expect([("weight", &[8, 16], true), ("bias", &[8], true)])
-        );
+        assert_eq!(layout(&fc), expect([("weight", &[8, 16], true), ("bias", &[8], true)]));
         assert!(within(fc.weight(), 0.25));
         assert!(within(fc.bias().unwrap(), 0.25));
         assert_eq!(fc.forward(&input(&[3, 16])).unwrap().dims(), &[3, 8]);
@@ -1405,8 +1346,7 @@ mod tests {
         let fc: Linear = build_checked(&linear_no_bias(16, 8));
         assert_eq!(layout(&fc), expect([("weight", &[8, 16], true)]));
 
-        let fc: Linear =
-            build_checked(&linear(16, 8).weight_init(constant(0.5)).bias_init(zeros()));
+        let fc: Linear = build_checked(&linear(16, 8).weight_init(constant(0.5)).bias_init(zeros()));
         assert!(all_eq(fc.weight(), 0.5));
         assert!(all_eq(fc.bias().unwrap(), 0.0));
     }
@@ -1416,9 +1356,7 @@ mod tests {
         let init = Init::new(0);
         let a = Linear::build(&linear(4, 4), &Ctx::init(&init).child("a")).unwrap();
         let b = Linear::build(&linear(4, 4), &Ctx::init(&init).child("b")).unwrap();
-        let direct = init
-            .tensor("a.weight", &[4, 4], &presets::linear_weight(), 1)
-            .unwrap();
+        let direct = init.tensor("a.weight", &[4, 4], &presets::linear_weight(), 1).unwrap();
         assert_eq!(values(a.weight()), values(&direct));
         assert_ne!(values(a.weight()), values(b.weight()));
     }
@@ -1433,10 +1371,7 @@ mod tests {
         let bound = 1.0 / 12f64.sqrt();
         assert!(within(conv.weight(), bound));
         assert!(within(conv.bias().unwrap(), bound));
-        assert_eq!(
-            conv.forward(&input(&[2, 4, 10])).unwrap().dims(),
-            &[2, 6, 10]
-        );
+        assert_eq!(conv.forward(&input(&[2, 4, 10])).unwrap().dims(), &[2, 6, 10]);
 
         // The bias bound follows the groups set after construction: fan_in = 4 / 2 * 3.
         let conv: Conv1d = build_checked(&conv1d(4, 6, 3).groups(2).stride(2).dilation(1));
@@ -1445,10 +1380,7 @@ mod tests {
             expect([("weight", &[6, 2, 3], true), ("bias", &[6], true)])
         );
         assert!(within(conv.bias().unwrap(), 1.0 / 6f64.sqrt()));
-        assert_eq!(
-            conv.forward(&input(&[2, 4, 10])).unwrap().dims(),
-            &[2, 6, 4]
-        );
+        assert_eq!(conv.forward(&input(&[2, 4, 10])).unwrap().dims(), &[2, 6, 4]);
 
         let conv: Conv1d = build_checked(&conv1d(4, 6, 3).no_bias().weight_init(constant(1.0)));
         assert_eq!(layout(&conv), expect([("weight", &[6, 4, 3], true)]));
@@ -1464,10 +1396,7 @@ mod tests {
         );
         assert!(within(conv.weight(), 1.0 / 27f64.sqrt()));
         assert!(all_eq(conv.bias().unwrap(), 0.25));
-        assert_eq!(
-            conv.forward(&input(&[2, 3, 5, 5])).unwrap().dims(),
-            &[2, 8, 5, 5]
-        );
+        assert_eq!(conv.forward(&input(&[2, 3, 5, 5])).unwrap().dims(), &[2, 8, 5, 5]);
 
         let conv: Conv2d = build_checked(&conv2d(4, 8, 1));
         assert!(within(conv.bias().unwrap(), 0.5));
@@ -1483,18 +1412,10 @@ mod tests {
             conv2d(4, 8, 3).groups(0),
         ] {
             let err = Conv2d::build(&spec, &ctx).unwrap_err().to_string();
-            assert!(
-                err.contains("stem.weight") && err.contains("groups"),
-                "{err}"
-            );
+            assert!(err.contains("stem.weight") && err.contains("groups"), "{err}");
         }
-        let err = Conv1d::build(&conv1d(3, 8, 3).groups(2), &ctx)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("in_channels (3) must be divisible by groups (2)"),
-            "{err}"
-        );
+        let err = Conv1d::build(&conv1d(3, 8, 3).groups(2), &ctx).unwrap_err().to_string();
+        assert!(err.contains("in_channels (3) must be divisible by groups (2)"), "{err}");
     }
 
     #[test]
@@ -1517,10 +1438,7 @@ mod tests {
     #[test]
     fn layer_norm_and_rms_norm() {
         let ln: LayerNorm = build_checked(&layer_norm(8));
-        assert_eq!(
-            layout(&ln),
-            expect([("weight", &[8], true), ("bias", &[8], true)])
-        );
+        assert_eq!(layout(&ln), expect([("weight", &[8], true), ("bias", &[8], true)]));
         assert!(all_eq(ln.weight(), 1.0) && all_eq(ln.bias().unwrap(), 0.0));
         assert_eq!(ln.eps(), 1e-5);
         let y = ln.forward(&input(&[2, 3, 8])).unwrap();
@@ -1528,8 +1446,7 @@ mod tests {
         let row_mean = values(&y.mean_keepdim(2).unwrap());
         assert!(row_mean.iter().all(|m| m.abs() < 1e-5));
 
-        let ln: LayerNorm =
-            build_checked(&layer_norm(8).no_bias().eps(1e-6).weight_init(constant(2.0)));
+        let ln: LayerNorm = build_checked(&layer_norm(8).no_bias().eps(1e-6).weight_init(constant(2.0)));
         assert_eq!(layout(&ln), expect([("weight", &[8], true)]));
         assert!(all_eq(ln.weight(), 2.0));
         assert_eq!(ln.eps(), 1e-6);
@@ -1600,11 +1517,7 @@ mod tests {
         // Training updates the buffers the model lists.
         bn.forward_t(&x, true).unwrap();
         assert!(!all_eq(bn.running_mean(), 0.0));
-        let listed = bn
-            .parameters()
-            .into_iter()
-            .find(|p| p.path == "running_mean")
-            .unwrap();
+        let listed = bn.parameters().into_iter().find(|p| p.path == "running_mean").unwrap();
         assert_eq!(values(&listed.tensor), values(bn.running_mean()));
 
         let bn: BatchNorm = build_checked(&batch_norm(4).no_affine().eps(1e-3).momentum(0.01));
@@ -1613,11 +1526,7 @@ mod tests {
             expect([("running_mean", &[4], false), ("running_var", &[4], false)])
         );
         assert_eq!((bn.eps(), bn.momentum()), (1e-3, 0.01));
-        let bn: BatchNorm = build_checked(
-            &batch_norm(4)
-                .weight_init(constant(3.0))
-                .bias_init(constant(-1.0)),
-        );
+        let bn: BatchNorm = build_checked(&batch_norm(4).weight_init(constant(3.0)).bias_init(constant(-1.0)));
         let (w, b) = bn.weight_and_bias().unwrap();
         assert!(all_eq(w, 3.0) && all_eq(b, -1.0));
     }
@@ -1625,10 +1534,7 @@ mod tests {
     #[test]
     fn group_norm_wrapper() {
         let gn: GroupNorm = build_checked(&group_norm(2, 6));
-        assert_eq!(
-            layout(&gn),
-            expect([("weight", &[6], true), ("bias", &[6], true)])
-        );
+        assert_eq!(layout(&gn), expect([("weight", &[6], true), ("bias", &[6], true)]));
         assert!(all_eq(gn.weight(), 1.0) && all_eq(gn.bias(), 0.0));
         assert_eq!((gn.num_groups(), gn.eps()), (2, 1e-5));
         let y = gn.forward(&input(&[2, 6, 5])).unwrap();
@@ -1636,12 +1542,7 @@ mod tests {
         let y = gn.inner().forward(&input(&[2, 6, 5])).unwrap();
         assert_eq!(y.dims(), &[2, 6, 5]);
 
-        let gn: GroupNorm = build_checked(
-            &group_norm(3, 6)
-                .eps(1e-3)
-                .weight_init(zeros())
-                .bias_init(ones_scheme()),
-        );
+        let gn: GroupNorm = build_checked(&group_norm(3, 6).eps(1e-3).weight_init(zeros()).bias_init(ones_scheme()));
         assert!(all_eq(gn.weight(), 0.0) && all_eq(gn.bias(), 1.0));
         // The wrapper's tensors are the ones the forward pass uses.
         assert!(all_eq(&gn.forward(&input(&[1, 6, 4])).unwrap(), 1.0));
@@ -1680,9 +1581,7 @@ mod tests {
         for var in lstm.trainable_vars().unwrap() {
             var.set(&var.zeros_like().unwrap()).unwrap();
         }
-        let state = lstm
-            .step(&input(&[2, 3]), &lstm.zero_state(2).unwrap())
-            .unwrap();
+        let state = lstm.step(&input(&[2, 3]), &lstm.zero_state(2).unwrap()).unwrap();
         assert!(all_eq(state.h(), 0.0));
 
         let lstm: Lstm = build_checked(&super::lstm(3, 5).no_bias().layer_idx(1).reverse());
@@ -1695,11 +1594,7 @@ mod tests {
         );
         assert_eq!(lstm.seq(&input(&[1, 2, 3])).unwrap().len(), 2);
 
-        let lstm: Lstm = build_checked(
-            &super::lstm(3, 5)
-                .weight_hh_init(orthogonal())
-                .bias_init(zeros()),
-        );
+        let lstm: Lstm = build_checked(&super::lstm(3, 5).weight_hh_init(orthogonal()).bias_init(zeros()));
         let w_hh = &lstm.params()[1].1;
         let gram = w_hh.t().unwrap().matmul(w_hh).unwrap();
         let eye = Tensor::eye(5, DType::F32, &Device::Cpu).unwrap();
@@ -1714,11 +1609,7 @@ mod tests {
         assert!(err < 1e-5, "orthogonal columns: {err}");
         assert!(within(&lstm.params()[0].1, bound));
         assert!(all_eq(&lstm.params()[2].1, 0.0) && all_eq(&lstm.params()[3].1, 0.0));
-        let lstm: Lstm = build_checked(
-            &super::lstm(3, 5)
-                .weight_init(zeros())
-                .bias_ih_init(constant(1.0)),
-        );
+        let lstm: Lstm = build_checked(&super::lstm(3, 5).weight_init(zeros()).bias_ih_init(constant(1.0)));
         assert!(all_eq(&lstm.params()[0].1, 0.0) && all_eq(&lstm.params()[1].1, 0.0));
         assert!(all_eq(&lstm.params()[2].1, 1.0) && within(&lstm.params()[3].1, bound));
     }
@@ -1751,10 +1642,7 @@ mod tests {
         );
         assert_eq!(
             layout(&gru),
-            expect([
-                ("weight_ih_l0", &[12, 3], true),
-                ("weight_hh_l0", &[12, 4], true)
-            ])
+            expect([("weight_ih_l0", &[12, 3], true), ("weight_hh_l0", &[12, 4], true)])
         );
         assert!(all_eq(&gru.params()[0].1, 0.1) && all_eq(&gru.params()[1].1, 0.0));
         let gru: Gru = build_checked(&super::gru(3, 4).bias_hh_init(constant(2.0)));
@@ -1797,10 +1685,7 @@ mod tests {
                 assert!(err.to_string().contains(&full), "missing {full}: {err}");
 
                 let mut wrong = checkpoint(&good, PATH);
-                wrong.insert(
-                    full.clone(),
-                    Tensor::zeros(7, DType::F32, &Device::Cpu).unwrap(),
-                );
+                wrong.insert(full.clone(), Tensor::zeros(7, DType::F32, &Device::Cpu).unwrap());
                 let vb = VarBuilder::from_tensors(wrong, DType::F32, &Device::Cpu);
                 let err = M::build(config, &Ctx::load(&vb).child(PATH))
                     .err()
@@ -1824,10 +1709,7 @@ mod tests {
     fn served_backend_names_the_path() {
         let served = Served {
             prefix: "enc.rnn".to_owned(),
-            tensors: HashMap::from([(
-                "w".to_owned(),
-                Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap(),
-            )]),
+            tensors: HashMap::from([("w".to_owned(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap())]),
         };
         let vb = VarBuilder::from_backend(Box::new(served), DType::F32, Device::Cpu);
         let err = vb.get(3, "w").unwrap_err().to_string();

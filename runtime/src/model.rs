@@ -150,7 +150,10 @@ impl std::fmt::Debug for Source<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::Init(init) => f.debug_tuple("Init").field(init).finish(),
-            Source::Load(vb) => f.debug_struct("Load").field("dtype", &vb.dtype()).finish_non_exhaustive(),
+            Source::Load(vb) => f
+                .debug_struct("Load")
+                .field("dtype", &vb.dtype())
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -231,7 +234,10 @@ impl<'a> Ctx<'a> {
                 .map_err(|e| Error::from(e).at_path(&path))?,
         };
         if spec.trainable {
-            Ok(Var::from_tensor(&tensor).map_err(|e| Error::from(e).at_path(&path))?.as_tensor().clone())
+            Ok(Var::from_tensor(&tensor)
+                .map_err(|e| Error::from(e).at_path(&path))?
+                .as_tensor()
+                .clone())
         } else {
             Ok(tensor)
         }

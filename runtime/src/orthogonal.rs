@@ -20,7 +20,10 @@
 /// (column-major) of its QR decomposition with each column multiplied by the
 /// sign of the matching diagonal entry of `R` (a zero diagonal counts as +1).
 pub fn orthonormal_columns(a: &[f64], m: usize, n: usize) -> Vec<f64> {
-    assert!(m >= n && a.len() == m * n, "orthonormal_columns needs m >= n and m * n values");
+    assert!(
+        m >= n && a.len() == m * n,
+        "orthonormal_columns needs m >= n and m * n values"
+    );
     let mut r = a.to_vec();
     // Householder vectors v_k (length m - k) and the diagonal of R.
     let mut vs: Vec<Vec<f64>> = Vec::with_capacity(n);

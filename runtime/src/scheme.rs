@@ -251,7 +251,10 @@ impl Scheme {
             Scheme::Dirac { groups } => {
                 need_rank((3..=5).contains(&shape.len()), "a 3-, 4- or 5-D tensor")?;
                 if groups == 0 || shape[0] % groups != 0 {
-                    return bad(format!("dimension 0 ({}) must be divisible by groups ({groups})", shape[0]));
+                    return bad(format!(
+                        "dimension 0 ({}) must be divisible by groups ({groups})",
+                        shape[0]
+                    ));
                 }
                 Plan::Dirac { groups }
             }
@@ -542,19 +545,23 @@ impl fmt::Display for Scheme {
         match *self {
             Scheme::Uniform { a, b } => write!(f, "{name}(a={a:?}, b={b:?})"),
             Scheme::Normal { mean, std } => write!(f, "{name}(mean={mean:?}, std={std:?})"),
-            Scheme::TruncNormal { mean, std, a, b } => write!(f, "{name}(mean={mean:?}, std={std:?}, a={a:?}, b={b:?})"),
+            Scheme::TruncNormal { mean, std, a, b } => {
+                write!(f, "{name}(mean={mean:?}, std={std:?}, a={a:?}, b={b:?})")
+            }
             Scheme::Constant { val } => write!(f, "{name}(val={val:?})"),
             Scheme::Zeros | Scheme::Ones | Scheme::Eye => write!(f, "{name}()"),
             Scheme::Dirac { groups } => write!(f, "{name}(groups={groups})"),
             Scheme::XavierUniform { gain } | Scheme::XavierNormal { gain } | Scheme::Orthogonal { gain } => {
                 write!(f, "{name}(gain={gain:?})")
             }
-            Scheme::KaimingUniform { a, mode, nonlinearity } | Scheme::KaimingNormal { a, mode, nonlinearity } => write!(
-                f,
-                "{name}(a={a:?}, mode={}, nonlinearity={})",
-                mode.name(),
-                nonlinearity.name()
-            ),
+            Scheme::KaimingUniform { a, mode, nonlinearity } | Scheme::KaimingNormal { a, mode, nonlinearity } => {
+                write!(
+                    f,
+                    "{name}(a={a:?}, mode={}, nonlinearity={})",
+                    mode.name(),
+                    nonlinearity.name()
+                )
+            }
             Scheme::Sparse { sparsity, std } => write!(f, "{name}(sparsity={sparsity:?}, std={std:?})"),
         }
     }
@@ -565,7 +572,12 @@ fn signature(name: &str) -> Option<&'static [(&'static str, Option<&'static str>
     Some(match name {
         "uniform" => &[("a", Some("0")), ("b", Some("1"))],
         "normal" => &[("mean", Some("0")), ("std", Some("1"))],
-        "trunc_normal" => &[("mean", Some("0")), ("std", Some("1")), ("a", Some("-2")), ("b", Some("2"))],
+        "trunc_normal" => &[
+            ("mean", Some("0")),
+            ("std", Some("1")),
+            ("a", Some("-2")),
+            ("b", Some("2")),
+        ],
         "constant" => &[("val", None)],
         "zeros" | "ones" | "eye" => &[],
         "dirac" => &[("groups", Some("1"))],
@@ -620,7 +632,10 @@ impl FromStr for Scheme {
                 .unwrap_or_default();
             return Err(err(
                 0,
-                format!("unknown init scheme `{raw_name}`{hint} (known: {})", SCHEME_NAMES.join(", ")),
+                format!(
+                    "unknown init scheme `{raw_name}`{hint} (known: {})",
+                    SCHEME_NAMES.join(", ")
+                ),
             ));
         };
         let mut values: Vec<Option<(String, usize)>> = vec![None; sig.len()];
@@ -647,10 +662,15 @@ impl FromStr for Scheme {
                         let key = key.trim();
                         let Some(slot) = sig.iter().position(|(n, _)| *n == key) else {
                             let names: Vec<&str> = sig.iter().map(|(n, _)| *n).collect();
-                            let hint = closest(key, &names).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+                            let hint = closest(key, &names)
+                                .map(|c| format!("; did you mean `{c}`?"))
+                                .unwrap_or_default();
                             return Err(err(
                                 col,
-                                format!("`{name}` has no argument `{key}`{hint} (arguments: {})", names.join(", ")),
+                                format!(
+                                    "`{name}` has no argument `{key}`{hint} (arguments: {})",
+                                    names.join(", ")
+                                ),
                             ));
                         };
                         (slot, value.trim())
@@ -794,7 +814,10 @@ mod tests {
         assert_eq!(calculate_gain(Nonlinearity::Tanh, None).unwrap(), 5.0 / 3.0);
         assert_eq!(calculate_gain(Nonlinearity::Relu, None).unwrap(), 2f64.sqrt());
         assert_eq!(calculate_gain(Nonlinearity::Selu, None).unwrap(), 0.75);
-        assert_eq!(calculate_gain(Nonlinearity::LeakyRelu, None).unwrap(), (2.0 / 1.0001f64).sqrt());
+        assert_eq!(
+            calculate_gain(Nonlinearity::LeakyRelu, None).unwrap(),
+            (2.0 / 1.0001f64).sqrt()
+        );
         assert_eq!(
             calculate_gain(Nonlinearity::LeakyRelu, Some(5f64.sqrt())).unwrap(),
             (2.0 / 6.000000000000001f64).sqrt()
@@ -839,10 +862,15 @@ mod tests {
         assert_eq!("normal(0.0, 1.0)".parse::<Scheme>().unwrap(), normal(0.0, 1.0));
         assert_eq!("normal_".parse::<Scheme>().unwrap(), normal(0.0, 1.0));
         assert_eq!(
-            "kaiming_normal_(mode='fan_out', nonlinearity=\"relu\")".parse::<Scheme>().unwrap(),
+            "kaiming_normal_(mode='fan_out', nonlinearity=\"relu\")"
+                .parse::<Scheme>()
+                .unwrap(),
             kaiming_normal().mode(FanMode::FanOut).nonlinearity(Nonlinearity::Relu)
         );
-        assert_eq!("trunc_normal(std=0.02)".parse::<Scheme>().unwrap(), trunc_normal(0.0, 0.02, -2.0, 2.0));
+        assert_eq!(
+            "trunc_normal(std=0.02)".parse::<Scheme>().unwrap(),
+            trunc_normal(0.0, 0.02, -2.0, 2.0)
+        );
     }
 
     #[test]
@@ -875,7 +903,8 @@ mod tests {
     #[test]
     fn kaiming_and_xavier_bounds_follow_pytorch_formulas() {
         // nn.Linear(in=64): kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(64) up to rounding.
-        let Plan::Elementwise(Draw::Uniform { a, b }) = kaiming_uniform().a(5f64.sqrt()).plan(&[32, 64]).unwrap() else {
+        let Plan::Elementwise(Draw::Uniform { a, b }) = kaiming_uniform().a(5f64.sqrt()).plan(&[32, 64]).unwrap()
+        else {
             panic!("expected a uniform draw");
         };
         assert!((b - 0.125).abs() < 1e-15 && a == -b);

@@ -94,7 +94,10 @@ fn constants(draw: &Draw) -> Result<(Kind, [f64; 4])> {
         if v.is_finite() {
             Ok(())
         } else {
-            Err(Error::scheme(draw_text(draw), format!("{name} must be finite, got {v}")))
+            Err(Error::scheme(
+                draw_text(draw),
+                format!("{name} must be finite, got {v}"),
+            ))
         }
     };
     match *draw {
@@ -102,7 +105,10 @@ fn constants(draw: &Draw) -> Result<(Kind, [f64; 4])> {
             finite("a", a)?;
             finite("b", b)?;
             if a >= b {
-                return Err(Error::scheme(draw_text(draw), format!("need a < b, got a = {a}, b = {b}")));
+                return Err(Error::scheme(
+                    draw_text(draw),
+                    format!("need a < b, got a = {a}, b = {b}"),
+                ));
             }
             finite("b - a", b - a)?;
             Ok((Kind::Uniform, [a, b - a, 0.0, 0.0]))
@@ -124,7 +130,10 @@ fn constants(draw: &Draw) -> Result<(Kind, [f64; 4])> {
                 return Err(Error::scheme(draw_text(draw), format!("std must be > 0, got {std}")));
             }
             if a >= b {
-                return Err(Error::scheme(draw_text(draw), format!("need a < b, got a = {a}, b = {b}")));
+                return Err(Error::scheme(
+                    draw_text(draw),
+                    format!("need a < b, got a = {a}, b = {b}"),
+                ));
             }
             // erf((x - mean) / std / sqrt 2) = 2 Phi((x - mean) / std) - 1.
             let lo = erf_f64((a - mean) / std / SQRT2_64);
