@@ -45,6 +45,16 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A layer or module configuration that cannot be built (zero groups, negative eps).
+    #[error("{layer}{}: {reason}", if .path.is_empty() { String::new() } else { format!(" `{}`", .path) })]
+    Config {
+        /// The dotted path of the module (empty at the root).
+        path: String,
+        /// The layer kind, e.g. `conv2d`.
+        layer: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An error about one parameter, with its path.
     #[error("parameter `{path}`: {source}")]
     Parameter {

@@ -61,11 +61,10 @@ use crate::scheme::Scheme;
 /// A configuration mistake in a layer (zero groups, negative eps), as an error
 /// naming `path`, or the layer alone when it is built at the root.
 fn config_error(path: &str, layer: &str, reason: impl std::fmt::Display) -> Error {
-    let err = Error::Candle(candle_core::Error::Msg(format!("{layer}: {reason}")));
-    if path.is_empty() {
-        err
-    } else {
-        err.at_path(path)
+    Error::Config {
+        path: path.to_owned(),
+        layer: layer.to_owned(),
+        reason: reason.to_string(),
     }
 }
 
