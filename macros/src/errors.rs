@@ -20,6 +20,10 @@ impl Errors {
         self.errors.borrow_mut().push(error);
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.errors.borrow().is_empty()
+    }
+
     pub fn finish(self) -> Result<(), syn::Error> {
         let mut errors = self.errors.into_inner().into_iter();
         let Some(mut first) = errors.next() else {

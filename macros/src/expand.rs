@@ -15,9 +15,10 @@ pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error(),
     };
     let errors = Errors::default();
-    let code = ast::Model::from_syn(args, input.clone(), &errors).map(|m| {
+    // Parse, validate, and expand only what validated (expansion trusts it).
+    let code = ast::Model::from_syn(args, input.clone(), &errors).and_then(|m| {
         valid::check(&m, &errors);
-        expand(&m, &errors)
+        errors.is_empty().then(|| expand(&m, &errors))
     });
     match (errors.finish(), code) {
         (Ok(()), Some(code)) => code,
@@ -52,7 +53,6 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
         .as_ref()
         .map_or(1u32, |v| v.base10_parse().expect("validated"));
 
-    let mut bounds = Vec::new();
     let mut builds = Vec::new();
     let mut visits = Vec::new();
     let mut names = Vec::new();
@@ -97,60 +97,61 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     Expr::Closure(_) => quote_spanned!(config.span()=> &((#config)(#index))),
                     _ => quote_spanned!(config.span()=> &(#config)),
                 };
-                let (ty, build) = match container {
+                let ty = match container {
+                    Container::One => &field.ty,
+                    Container::List(inner) | Container::Optional(inner) => inner,
+                };
+                // Spanned at the field's type: a type that is not a `Model` gets one
+                // trait-bound error there (rustc merges the identical ones).
+                let build = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::build);
+                let visit = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::visit_params);
+                match container {
                     Container::One => {
-                        let ty = &field.ty;
                         let cfg = config_of(quote!(0usize));
-                        let build = quote! {
-                            let #ident = ::reproducible::__private::build::<#ty>(#cfg, &ctx.child(#key))?;
-                        };
-                        visits.push(quote!(::reproducible::__private::visit_child(&self.#ident, #key, f);));
-                        (ty, build)
+                        builds.push(quote! {
+                            let #ident = #build(#cfg, &ctx.child(#key))?;
+                        });
+                        visits.push(
+                            quote!(#visit(&self.#ident, &mut |p, t, tr| f(&::std::format!("{}.{}", #key, p), t, tr));),
+                        );
                     }
-                    Container::List(inner) => {
+                    Container::List(_) => {
                         let count = m.count.as_ref().expect("validated");
                         let cfg = config_of(quote!(index));
-                        let build = quote! {
+                        builds.push(quote! {
                             let #ident = {
                                 let list = ctx.child(#key);
                                 let count: usize = (#count) as usize;
                                 let mut modules = ::std::vec::Vec::with_capacity(count);
                                 for index in 0..count {
-                                    modules.push(::reproducible::__private::build::<#inner>(
-                                        #cfg,
-                                        &list.child(&index.to_string()),
-                                    )?);
+                                    modules.push(#build(#cfg, &list.child(&index.to_string()))?);
                                 }
                                 modules
                             };
-                        };
+                        });
                         visits.push(quote! {
                             for (index, module) in self.#ident.iter().enumerate() {
-                                ::reproducible::__private::visit_child(module, &::std::format!("{}.{}", #key, index), f);
+                                #visit(module, &mut |p, t, tr| f(&::std::format!("{}.{}.{}", #key, index, p), t, tr));
                             }
                         });
-                        (inner, build)
                     }
-                    Container::Optional(inner) => {
+                    Container::Optional(_) => {
                         let when = m.when.as_ref().expect("validated");
                         let cfg = config_of(quote!(0usize));
-                        let build = quote! {
+                        builds.push(quote! {
                             let #ident = if #when {
-                                ::core::option::Option::Some(::reproducible::__private::build::<#inner>(#cfg, &ctx.child(#key))?)
+                                ::core::option::Option::Some(#build(#cfg, &ctx.child(#key))?)
                             } else {
                                 ::core::option::Option::None
                             };
-                        };
+                        });
                         visits.push(quote! {
                             if let ::core::option::Option::Some(module) = &self.#ident {
-                                ::reproducible::__private::visit_child(module, #key, f);
+                                #visit(module, &mut |p, t, tr| f(&::std::format!("{}.{}", #key, p), t, tr));
                             }
                         });
-                        (inner, build)
                     }
-                };
-                bounds.push(quote_spanned!(ty.span()=> #ty: ::reproducible::__private::Model));
-                builds.push(build);
+                }
             }
             Kind::Config(expr) => {
                 let value = match expr {
@@ -182,10 +183,6 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
         }
     }
 
-    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
-    for b in &bounds {
-        where_clause.predicates.push(syn::parse_quote!(#b));
-    }
     let generic = !model.input.generics.params.is_empty();
     // Non-generic models check in a free constant, evaluated by every build
     // (even `cargo check`); generic ones when `build` is instantiated.

@@ -47,6 +47,11 @@ pub fn check(model: &Model, errors: &Errors) {
                         format!("parameter `{ident}` of `{name}` needs `init = ..`, e.g. `init = normal(0.0, 0.02)`"),
                     );
                 }
+                if let Some(init) = &p.init {
+                    // Checks the scheme name and arguments now, so they are reported
+                    // together with every other mistake.
+                    crate::schemes::init(init, errors);
+                }
                 if let Some(d) = &p.dtype {
                     if !["F32", "F64", "F16", "BF16"].contains(&d.to_string().as_str()) {
                         errors.spanned(d, format!("unknown dtype `{d}`; expected F32, F64, F16 or BF16"));

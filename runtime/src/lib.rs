@@ -28,8 +28,104 @@ pub use model::{Ctx, Model, ModelExt, Param, ParamSpec};
 pub use scheme::Scheme;
 pub use stream::{Stream, SPEC_VERSION};
 
+/// Generates a model's constructor, checkpoint loader and parameter listing.
+///
+/// ```
+/// use reproducible::prelude::*;
+///
+/// pub struct MlpConfig { pub dim: usize, pub hidden: usize, pub depth: usize, pub drop: f32 }
+///
+/// #[reproducible_model(config = MlpConfig, version = 1)]
+/// pub struct Mlp {
+///     // A candle-nn layer with PyTorch's default init (`nn.Linear`), at path `fc_in`.
+///     #[module(linear(cfg.dim, cfg.hidden))]
+///     fc_in: Linear,
+///     // `Vec` of submodules at `blocks.0`, `blocks.1`, ...; appending one changes no other.
+///     #[module(linear(cfg.hidden, cfg.hidden).weight_init(reproducible::scheme::orthogonal()), count = cfg.depth)]
+///     blocks: Vec<Linear>,
+///     // Present only when the condition holds.
+///     #[module(layer_norm(cfg.hidden), when = cfg.depth > 1)]
+///     norm: Option<LayerNorm>,
+///     // A tensor parameter: shape from the config, a torch.nn.init scheme, a version.
+///     #[param(shape = [cfg.hidden], init = trunc_normal(std = 0.02), version = 2)]
+///     gain: Tensor,
+///     // Frozen (not a Var, not trainable), stored as F64, saved under the old name `scale`.
+///     #[param(shape = [1], init = constant(0.5), frozen, dtype = F64, key = "scale")]
+///     temperature: Tensor,
+///     // Kept although forward does not read it: the reason is required.
+///     #[param(shape = [cfg.hidden], init = zeros(), unused = "kept for checkpoint compatibility")]
+///     legacy: Tensor,
+///     // Plain fields computed from the config; `#[config]` alone clones `cfg.<field>`.
+///     #[config(Dropout::new(cfg.drop))]
+///     dropout: Dropout,
+///     #[config]
+///     depth: usize,
+/// }
+///
+/// // Every parameter and submodule must be read somewhere in this impl.
+/// #[reproducible::forward]
+/// impl Mlp {
+///     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+///         let mut x = self.fc_in.forward(x)?.relu()?;
+///         for block in &self.blocks {
+///             x = self.dropout.forward(&block.forward(&x)?.relu()?, train)?;
+///         }
+///         if let Some(norm) = &self.norm {
+///             x = norm.forward(&x)?;
+///         }
+///         let t = self.temperature.to_dtype(x.dtype())?;
+///         x.broadcast_mul(&self.gain)?.broadcast_mul(&t)
+///     }
+/// }
+///
+/// let cfg = MlpConfig { dim: 8, hidden: 16, depth: 2, drop: 0.1 };
+/// let model = Mlp::init(&cfg, &Init::new(42))?;
+/// let paths: Vec<String> = model.parameters().into_iter().map(|p| p.path).collect();
+/// assert_eq!(paths[..3], ["fc_in.weight", "fc_in.bias", "blocks.0.weight"]);
+/// assert!(paths.contains(&"scale".to_string()));
+/// assert_eq!(Mlp::MODEL_VERSION, 1);
+/// let y = model.forward_t(&Tensor::ones((4, 8), DType::F32, &Device::Cpu)?, false)?;
+/// assert_eq!(y.dims(), &[4, 16]);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+///
+/// # Attributes
+///
+/// * `#[reproducible_model(config = Type, version = N)]`: expressions in the field
+///   attributes read the config as `cfg`. `version` (default 1) is recorded as
+///   `MODEL_VERSION`; it never re-rolls values by itself.
+/// * `#[param(shape = [..], init = .., version = N, key = "..", frozen, dtype = F32|F64|F16|BF16, unused = "..")]`
+///   on a `Tensor` field. `init` is a call to a `torch.nn.init` scheme by name
+///   (checked at compile time; positional or keyword arguments, PyTorch's
+///   defaults), a builder chain on one (`kaiming_uniform().gain(..)`), or any
+///   other expression of type `Scheme` (a path or a variable).
+/// * `#[module(config, count = .., when = .., key = "..", unused = "..")]` on a field whose type
+///   implements [`Model`]: a candle-nn layer (config from [`layers`]) or another
+///   reproducible model (its config). `Vec<M>` needs `count` and may take a closure
+///   `|i| config_of(i)`; `Option<M>` needs `when`.
+/// * `#[config(expr)]` / `#[config]`: a plain field computed from the config.
+///
+/// The path of a field is its name (or `key`) under its parent's path; its values
+/// depend only on the seed, that path, its `version`, its scheme, shape and dtype.
+/// Two fields with the same key, a field without a kind, `#[cfg]` on a field and
+/// a parameter `forward` never reads are compile errors.
+///
+/// # Generated items
+///
+/// `impl Model` (`build`, `visit_params`), and inherent `init(&cfg, &Init)`,
+/// `load(&cfg, &VarBuilder)` and `MODEL_VERSION`; [`ModelExt`] adds
+/// `parameters()` and `trainable_vars()`.
 #[doc(inline)]
-pub use reproducible_macros::{forward, reproducible_model};
+pub use reproducible_macros::reproducible_model;
+
+/// Marks the impl block holding a model's forward code (and its helpers), so
+/// `#[reproducible_model]` can check that every parameter is used.
+///
+/// Every `self.field` read anywhere in the block counts, including in closures,
+/// macros (`println!("{}", self.scale)`) and destructuring (`let Self { a, .. } = self;`).
+/// Annotate one impl per model.
+#[doc(inline)]
+pub use reproducible_macros::forward;
 
 /// Re-exports of the candle types the API takes.
 pub use candle_core::{DType, Device, Tensor};

@@ -37,13 +37,3 @@ pub const fn contains(list: &[&str], name: &str) -> bool {
     }
     false
 }
-
-/// Visits `child`'s parameters with `name.` prefixed to their paths.
-pub fn visit_child<'a, M: Model>(child: &'a M, name: &str, f: &mut dyn FnMut(&str, &'a Tensor, bool)) {
-    child.visit_params(&mut |path, tensor, trainable| f(&format!("{name}.{path}"), tensor, trainable));
-}
-
-/// Builds a submodule, the hook where trait-bound errors point at the field's type.
-pub fn build<M: Model>(config: &M::Config, ctx: &Ctx) -> Result<M> {
-    M::build(config, ctx)
-}

@@ -4,7 +4,7 @@ pub struct C;
 
 #[reproducible_model(config = C)]
 pub struct Net {
-    #[cfg(feature = "extra")]
+    #[cfg(unix)]
     #[param(shape = [4], init = zeros(), unused = "test")]
     extra: Tensor,
 }

@@ -10,6 +10,8 @@ fn my_scheme() -> Scheme {
     orthogonal().gain(2.0)
 }
 
+const SCALED: Scheme = Scheme::XavierNormal { gain: 2.0 };
+
 #[reproducible_model(config = C)]
 pub struct All {
     #[param(shape = [cfg.n], init = uniform(-0.1, 0.1))]
@@ -42,7 +44,7 @@ pub struct All {
     n: Tensor,
     #[param(shape = [cfg.n, cfg.n], init = kaiming_uniform().mode(FanMode::FanOut))]
     o: Tensor,
-    #[param(shape = [cfg.n, cfg.n], init = my_scheme)]
+    #[param(shape = [cfg.n, cfg.n], init = SCALED)]
     p: Tensor,
     #[param(shape = vec![cfg.n, 2], init = self::my_scheme())]
     q: Tensor,
@@ -58,7 +60,6 @@ impl All {
 }
 
 fn main() -> Result<()> {
-    let _ = my_scheme;
     let all = All::init(&C { n: 4 }, &Init::new(0))?;
     all.total()?;
     assert_eq!(all.parameters().len(), 17);
