@@ -211,6 +211,7 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics ::reproducible::__private::Model for #name #ty_generics #where_clause {
             type Config = #config_ty;
+            const MODEL_VERSION: u32 = #version;
 
             #[allow(unused_variables, clippy::redundant_locals, clippy::unnecessary_cast)]
             fn build(

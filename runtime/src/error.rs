@@ -55,6 +55,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A checkpoint that cannot be written, read, or that does not match the model.
+    #[error("checkpoint `{file}`: {reason}")]
+    Checkpoint {
+        /// The file.
+        file: String,
+        /// What is wrong, naming every offending tensor.
+        reason: String,
+    },
     /// An error about one parameter, with its path.
     #[error("parameter `{path}`: {source}")]
     Parameter {

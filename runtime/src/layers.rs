@@ -50,6 +50,7 @@ use candle_core::{DType, Device, Module, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
 
+pub use crate::dropout::{dropout, DropoutConfig, KeyedDropout};
 pub use candle_nn::rnn::{GRUState, LSTMState};
 pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Embedding, LayerNorm, Linear, RmsNorm, RNN};
 

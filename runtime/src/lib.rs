@@ -2,7 +2,10 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod backend;
+pub mod checkpoint;
 pub mod coords;
+pub mod dropout;
 pub mod error;
 pub mod generate;
 pub mod init;
@@ -13,7 +16,9 @@ pub mod orthogonal;
 pub mod philox;
 pub mod prelude;
 pub mod presets;
+pub mod provenance;
 pub mod scheme;
+pub mod shuffle;
 pub mod stream;
 pub mod transform;
 

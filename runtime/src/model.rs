@@ -31,6 +31,7 @@ use candle_nn::VarBuilder;
 
 use crate::error::{Error, Result};
 use crate::init::Init;
+use crate::provenance::{dtype_name, Provenance, Recorder};
 use crate::scheme::Scheme;
 
 /// A module that can be built at a path from a config, and that lists its parameters.
@@ -43,6 +44,10 @@ use crate::scheme::Scheme;
 pub trait Model: Sized {
     /// What the module is built from: a model's config struct, a layer's config.
     type Config;
+
+    /// The model-level version (`#[reproducible_model(version = N)]`), recorded in
+    /// checkpoints; 1 for layers.
+    const MODEL_VERSION: u32 = 1;
 
     /// Builds the module; its parameters live under `ctx`'s path.
     fn build(config: &Self::Config, ctx: &Ctx) -> Result<Self>;
@@ -90,6 +95,13 @@ pub trait ModelExt: Model {
 }
 
 impl<M: Model> ModelExt for M {}
+
+/// Builds `M` from fresh keyed streams and returns how every parameter was made.
+pub fn init_with_provenance<M: Model>(config: &M::Config, init: &Init) -> Result<(M, Vec<Provenance>)> {
+    let recorder = Recorder::new();
+    let model = M::build(config, &Ctx::init(init).recording(&recorder))?;
+    Ok((model, recorder.records()))
+}
 
 /// How one parameter is made: its shape, scheme, version, dtype and trainability.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,6 +175,8 @@ impl std::fmt::Debug for Source<'_> {
 pub struct Ctx<'a> {
     source: Source<'a>,
     path: String,
+    recorder: Option<Recorder>,
+    seed: Option<u64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -171,6 +185,8 @@ impl<'a> Ctx<'a> {
         Self {
             source: Source::Init(init),
             path: String::new(),
+            recorder: None,
+            seed: Some(init.seed()),
         }
     }
 
@@ -180,7 +196,29 @@ impl<'a> Ctx<'a> {
         Self {
             source: Source::Load(vb),
             path: String::new(),
+            recorder: None,
+            seed: None,
         }
+    }
+
+    /// Records the provenance of every parameter generated under this context.
+    #[must_use]
+    pub fn recording(mut self, recorder: &Recorder) -> Self {
+        self.recorder = Some(recorder.clone());
+        self
+    }
+
+    /// Sets the seed runtime randomness (keyed dropout) uses when loading from a
+    /// checkpoint; contexts from [`Ctx::init`] use the init seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The seed of this context: the init seed, or the one set with [`Ctx::with_seed`].
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// The dotted path of this context (empty at the root).
@@ -202,6 +240,8 @@ impl<'a> Ctx<'a> {
         Ctx {
             source: self.source.clone(),
             path: self.join(name),
+            recorder: self.recorder.clone(),
+            seed: self.seed,
         }
     }
 
@@ -228,7 +268,21 @@ impl<'a> Ctx<'a> {
         let path = self.join(name);
         let dtype = spec.dtype.unwrap_or_else(|| self.dtype());
         let tensor = match self.source {
-            Source::Init(init) => init.tensor_as(&path, &spec.shape, &spec.scheme, spec.version, dtype)?,
+            Source::Init(init) => {
+                let t = init.tensor_as(&path, &spec.shape, &spec.scheme, spec.version, dtype)?;
+                if let Some(r) = &self.recorder {
+                    r.record(Provenance::new(
+                        &path,
+                        &spec.shape,
+                        dtype_name(dtype),
+                        &spec.scheme,
+                        spec.version,
+                        init.seed(),
+                        spec.trainable,
+                    ));
+                }
+                t
+            }
             Source::Load(vb) => vb
                 .get_with_hints_dtype(spec.shape.as_slice(), &path, candle_nn::Init::Const(0.0), dtype)
                 .map_err(|e| Error::from(e).at_path(&path))?,

@@ -26,6 +26,11 @@ pub const SPEC_VERSION: u32 = 1;
 /// for spec version 1.
 pub const KEY_CONTEXT: &str = "reproducible 2026-11-26 parameter stream key v1";
 
+/// The BLAKE3 context of runtime streams (dropout masks, data order; SPEC.md
+/// section 10): a separate domain, so no runtime stream can share a key with a
+/// parameter stream.
+pub const RUNTIME_CONTEXT: &str = "reproducible 2026-11-26 runtime stream key v1";
+
 /// A keyed stream of random 128-bit blocks, one per counter.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Stream {
@@ -44,6 +49,24 @@ impl Stream {
             path: path.to_owned(),
             version,
             digest: derive(seed, path, version),
+        }
+    }
+
+    /// The stream of runtime randomness at `path` (a dropout layer's path, or a
+    /// name such as `data.shuffle`) for training `step` (or epoch) under `seed`.
+    /// Its `version()` reads 0; its key comes from [`RUNTIME_CONTEXT`].
+    pub fn runtime(seed: u64, path: &str, step: u64) -> Self {
+        let mut m = Vec::with_capacity(4 + 8 + 8 + path.len() + 8);
+        m.extend_from_slice(&SPEC_VERSION.to_le_bytes());
+        m.extend_from_slice(&seed.to_le_bytes());
+        m.extend_from_slice(&(path.len() as u64).to_le_bytes());
+        m.extend_from_slice(path.as_bytes());
+        m.extend_from_slice(&step.to_le_bytes());
+        Self {
+            seed,
+            path: path.to_owned(),
+            version: 0,
+            digest: blake3::derive_key(RUNTIME_CONTEXT, &m),
         }
     }
 
@@ -130,6 +153,9 @@ mod tests {
         assert_ne!(base.key(), Stream::new(0, "layers.1.weight", 1).key());
         assert_ne!(base.key(), Stream::new(0, "layers.0.weight", 2).key());
         assert_ne!(base.key(), base.aux_key());
+        // Runtime streams live in their own domain.
+        assert_ne!(Stream::runtime(0, "layers.0.weight", 1).key(), Stream::new(0, "layers.0.weight", 1).key());
+        assert_ne!(Stream::runtime(0, "drop", 1).key(), Stream::runtime(0, "drop", 2).key());
         // Empty segments are part of the path, not separators to normalise away.
         assert_ne!(Stream::new(0, "a..b", 1).key(), Stream::new(0, "a.b", 1).key());
     }

@@ -1,0 +1,100 @@
+//! Dropout whose masks come from keyed runtime streams: (seed, layer path, step).
+//!
+//! candle-nn's `Dropout` draws its masks from the device generator in call order,
+//! so adding a layer, or shuffling data, changes every later mask. A
+//! [`KeyedDropout`] mask depends only on the seed, the layer's path and the
+//! training step (SPEC.md section 10), so a training run is reproducible end to
+//! end and one layer's masks never move another's.
+//!
+//! ```
+//! use reproducible::dropout::{dropout, KeyedDropout};
+//! use reproducible::{Ctx, Init, Model, Tensor, DType, Device};
+//! let init = Init::new(1);
+//! let drop = KeyedDropout::build(&dropout(0.5), &Ctx::init(&init).child("blocks.0.drop"))?;
+//! let x = Tensor::ones((4, 8), DType::F32, &Device::Cpu)?;
+//! let a = drop.forward_t(&x, 7, true)?;
+//! assert_eq!(a.to_vec2::<f32>()?, drop.forward_t(&x, 7, true)?.to_vec2::<f32>()?);
+//! assert_ne!(a.to_vec2::<f32>()?, drop.forward_t(&x, 8, true)?.to_vec2::<f32>()?);
+//! assert_eq!(drop.forward_t(&x, 7, false)?.to_vec2::<f32>()?, x.to_vec2::<f32>()?);
+//! # Ok::<(), reproducible::Error>(())
+//! ```
+
+use candle_core::{DType, Tensor};
+
+use crate::error::{Error, Result};
+use crate::generate::generate;
+use crate::model::{Ctx, Model};
+use crate::scheme::uniform;
+use crate::stream::Stream;
+
+/// The config of a [`KeyedDropout`]: the drop probability.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropoutConfig {
+    /// Probability of zeroing an element, in [0, 1).
+    pub p: f32,
+}
+
+/// `nn.Dropout(p)` with keyed masks.
+pub fn dropout(p: f32) -> DropoutConfig {
+    DropoutConfig { p }
+}
+
+/// A dropout layer whose mask at training step `s` is drawn from the runtime
+/// stream `(seed, path, s)`: element `i` is kept when its uniform draw is `>= p`,
+/// and kept elements are scaled by `1 / (1 - p)`.
+#[derive(Clone, Debug)]
+pub struct KeyedDropout {
+    p: f32,
+    seed: u64,
+    path: String,
+}
+
+impl KeyedDropout {
+    /// The drop probability.
+    pub fn p(&self) -> f32 {
+        self.p
+    }
+
+    /// The path its masks are keyed by.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The keep mask (0 or `1 / (1 - p)`, in f32) for an input of `shape` at `step`.
+    pub fn mask(&self, shape: &[usize], step: u64) -> Result<Vec<f32>> {
+        let draws: Vec<f32> = generate(&Stream::runtime(self.seed, &self.path, step), &uniform(0.0, 1.0), shape, None)?;
+        let scale = 1.0 / (1.0 - self.p);
+        Ok(draws.into_iter().map(|u| if u >= self.p { scale } else { 0.0 }).collect())
+    }
+
+    /// Applies dropout at training `step` when `train` is true; the identity otherwise.
+    pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> Result<Tensor> {
+        if !train || self.p == 0.0 || x.elem_count() == 0 {
+            return Ok(x.clone());
+        }
+        let mask = Tensor::from_vec(self.mask(x.dims(), step)?, x.dims(), x.device())?;
+        let mask = if x.dtype() == DType::F32 { mask } else { mask.to_dtype(x.dtype())? };
+        Ok(x.mul(&mask)?)
+    }
+}
+
+impl Model for KeyedDropout {
+    type Config = DropoutConfig;
+
+    fn build(config: &DropoutConfig, ctx: &Ctx) -> Result<Self> {
+        if !(0.0..1.0).contains(&config.p) {
+            return Err(Error::Config {
+                path: ctx.path().to_owned(),
+                layer: "dropout".to_owned(),
+                reason: format!("p must be in [0, 1), got {}", config.p),
+            });
+        }
+        Ok(Self {
+            p: config.p,
+            seed: ctx.seed().unwrap_or(0),
+            path: ctx.path().to_owned(),
+        })
+    }
+
+    fn visit_params<'a>(&'a self, _f: &mut dyn FnMut(&str, &'a Tensor, bool)) {}
+}
