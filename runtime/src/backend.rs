@@ -141,7 +141,11 @@ impl KeyedVars {
     /// re-rolls that parameter alone, without touching the model code.
     #[must_use]
     pub fn version(self, path: &str, version: u32) -> Self {
-        self.state.versions.lock().expect("versions lock").insert(path.to_owned(), version);
+        self.state
+            .versions
+            .lock()
+            .expect("versions lock")
+            .insert(path.to_owned(), version);
         self
     }
 
@@ -218,13 +222,20 @@ impl State {
     fn finish(&self, path: &str, tensor: Tensor, provenance: Provenance) -> candle_core::Result<Tensor> {
         let tensor = if self.trainable {
             let var = Var::from_tensor(&tensor)?;
-            self.varmap.data().lock().expect("varmap lock").insert(path.to_owned(), var.clone());
+            self.varmap
+                .data()
+                .lock()
+                .expect("varmap lock")
+                .insert(path.to_owned(), var.clone());
             var.as_tensor().clone()
         } else {
             tensor
         };
         self.recorder.record(provenance);
-        self.tensors.lock().expect("tensors lock").insert(path.to_owned(), tensor.clone());
+        self.tensors
+            .lock()
+            .expect("tensors lock")
+            .insert(path.to_owned(), tensor.clone());
         Ok(tensor)
     }
 }
@@ -243,16 +254,30 @@ impl SimpleBackend for KeyedBackend {
         let version = self.0.version(name);
         let init = Init::new(self.0.seed).dtype(dtype).device(dev);
         let tensor = init.tensor(name, shape, &scheme, version)?;
-        let p = Provenance::new(name, shape, dtype_name(dtype), &scheme, version, self.0.seed, self.0.trainable);
+        let p = Provenance::new(
+            name,
+            shape,
+            dtype_name(dtype),
+            &scheme,
+            version,
+            self.0.seed,
+            self.0.trainable,
+        );
         self.0.finish(name, tensor, p)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
-        self.0.tensors.lock().expect("tensors lock").get(name).cloned().ok_or_else(|| {
-            candle_core::Error::Msg(format!(
+        self.0
+            .tensors
+            .lock()
+            .expect("tensors lock")
+            .get(name)
+            .cloned()
+            .ok_or_else(|| {
+                candle_core::Error::Msg(format!(
                 "parameter `{name}` has not been created yet, and keyed streams need its shape: use `get` with a shape"
             ))
-        })
+            })
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
@@ -321,7 +346,15 @@ impl Backend for KeyedShardedBackend {
         let version = self.0.version(name);
         let init = Init::new(self.0.seed).dtype(dtype).device(dev);
         let tensor = init.shard(name, global, &region, &scheme, version)?;
-        let p = Provenance::new(name, global, dtype_name(dtype), &scheme, version, self.0.seed, self.0.trainable);
+        let p = Provenance::new(
+            name,
+            global,
+            dtype_name(dtype),
+            &scheme,
+            version,
+            self.0.seed,
+            self.0.trainable,
+        );
         self.0.finish(name, tensor, p)
     }
 

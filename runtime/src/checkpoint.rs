@@ -169,7 +169,14 @@ struct Served {
 struct ServedRef(std::sync::Arc<Served>);
 
 impl SimpleBackend for ServedRef {
-    fn get(&self, s: Shape, name: &str, _h: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        _h: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
         let served = &self.0;
         // A problem is recorded and a placeholder returned, so the build goes on and
         // the final error names every offending tensor, not just the first.

@@ -62,9 +62,17 @@ impl KeyedDropout {
 
     /// The keep mask (0 or `1 / (1 - p)`, in f32) for an input of `shape` at `step`.
     pub fn mask(&self, shape: &[usize], step: u64) -> Result<Vec<f32>> {
-        let draws: Vec<f32> = generate(&Stream::runtime(self.seed, &self.path, step), &uniform(0.0, 1.0), shape, None)?;
+        let draws: Vec<f32> = generate(
+            &Stream::runtime(self.seed, &self.path, step),
+            &uniform(0.0, 1.0),
+            shape,
+            None,
+        )?;
         let scale = 1.0 / (1.0 - self.p);
-        Ok(draws.into_iter().map(|u| if u >= self.p { scale } else { 0.0 }).collect())
+        Ok(draws
+            .into_iter()
+            .map(|u| if u >= self.p { scale } else { 0.0 })
+            .collect())
     }
 
     /// Applies dropout at training `step` when `train` is true; the identity otherwise.
@@ -73,7 +81,11 @@ impl KeyedDropout {
             return Ok(x.clone());
         }
         let mask = Tensor::from_vec(self.mask(x.dims(), step)?, x.dims(), x.device())?;
-        let mask = if x.dtype() == DType::F32 { mask } else { mask.to_dtype(x.dtype())? };
+        let mask = if x.dtype() == DType::F32 {
+            mask
+        } else {
+            mask.to_dtype(x.dtype())?
+        };
         Ok(x.mul(&mask)?)
     }
 }

@@ -38,7 +38,15 @@ pub struct Provenance {
 
 impl Provenance {
     /// The record of a parameter generated now by this crate.
-    pub fn new(path: &str, shape: &[usize], dtype: &str, scheme: &Scheme, version: u32, seed: u64, trainable: bool) -> Self {
+    pub fn new(
+        path: &str,
+        shape: &[usize],
+        dtype: &str,
+        scheme: &Scheme,
+        version: u32,
+        seed: u64,
+        trainable: bool,
+    ) -> Self {
         Self {
             path: path.to_owned(),
             shape: shape.to_vec(),

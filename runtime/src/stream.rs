@@ -154,7 +154,10 @@ mod tests {
         assert_ne!(base.key(), Stream::new(0, "layers.0.weight", 2).key());
         assert_ne!(base.key(), base.aux_key());
         // Runtime streams live in their own domain.
-        assert_ne!(Stream::runtime(0, "layers.0.weight", 1).key(), Stream::new(0, "layers.0.weight", 1).key());
+        assert_ne!(
+            Stream::runtime(0, "layers.0.weight", 1).key(),
+            Stream::new(0, "layers.0.weight", 1).key()
+        );
         assert_ne!(Stream::runtime(0, "drop", 1).key(), Stream::runtime(0, "drop", 2).key());
         // Empty segments are part of the path, not separators to normalise away.
         assert_ne!(Stream::new(0, "a..b", 1).key(), Stream::new(0, "a.b", 1).key());

@@ -1,0 +1,277 @@
+//! candle integration: keyed VarBuilder for unmodified candle code, training with
+//! a VarMap, sharded init, checkpoints with provenance, keyed dropout and shuffling.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
+use reproducible::backend::{var_builder, KeyedShard, KeyedVars};
+use reproducible::checkpoint::{self, Metadata};
+use reproducible::model::init_with_provenance;
+use reproducible::prelude::*;
+use reproducible::shuffle::permutation;
+
+fn values(t: &Tensor) -> Vec<u32> {
+    t.flatten_all()
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
+/// Unmodified candle code: an MLP built with candle_nn constructors.
+fn candle_mlp(vb: VarBuilder, depth: usize) -> candle_core::Result<Vec<candle_nn::Linear>> {
+    (0..depth)
+        .map(|i| candle_nn::linear(16, 16, vb.pp(format!("layers.{i}"))))
+        .collect()
+}
+
+#[test]
+fn unmodified_candle_code_is_reproducible_and_keyed_by_path() {
+    let a = KeyedVars::new(5, DType::F32, &Device::Cpu);
+    candle_mlp(a.var_builder(), 3).unwrap();
+    let b = KeyedVars::new(5, DType::F32, &Device::Cpu);
+    candle_mlp(b.var_builder().pp("unused_prefix").pp(".."), 0).unwrap();
+    candle_mlp(b.var_builder(), 2).unwrap();
+    let (ta, tb): (HashMap<_, _>, HashMap<_, _>) =
+        (a.tensors().into_iter().collect(), b.tensors().into_iter().collect());
+    assert_eq!(ta.len(), 6);
+    for (path, t) in &tb {
+        assert_eq!(values(t), values(&ta[path]), "{path}");
+    }
+    // The hint picks the scheme: candle's linear weight is kaiming normal (relu, fan in).
+    let p = a.provenance();
+    let w = p.iter().find(|p| p.path == "layers.0.weight").unwrap();
+    assert_eq!(w.scheme, "kaiming_normal(a=0.0, mode=fan_in, nonlinearity=relu)");
+    let bias = p.iter().find(|p| p.path == "layers.0.bias").unwrap();
+    assert!(bias.scheme.starts_with("uniform(a=-0.25, b=0.25)"), "{}", bias.scheme);
+}
+
+#[test]
+fn candles_own_varmap_differs_between_runs() {
+    // The problem is real: candle's CPU generator is not seedable, so two builds differ.
+    let run = || {
+        let vm = VarMap::new();
+        candle_mlp(VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu), 1).unwrap();
+        let w = vm.data().lock().unwrap()["layers.0.weight"].as_tensor().clone();
+        values(&w)
+    };
+    assert_ne!(run(), run());
+    let keyed = || {
+        values(
+            &candle_mlp(var_builder(1, DType::F32, &Device::Cpu), 1).unwrap()[0]
+                .weight()
+                .clone(),
+        )
+    };
+    assert_eq!(keyed(), keyed());
+}
+
+#[test]
+fn trainable_keyed_vars_fill_a_varmap_an_optimizer_trains() {
+    let kv = KeyedVars::trainable(3, DType::F32, &Device::Cpu);
+    let layers = candle_mlp(kv.var_builder(), 2).unwrap();
+    assert_eq!(kv.varmap().all_vars().len(), 4);
+    let before = values(layers[0].weight());
+    let mut opt = candle_nn::AdamW::new_lr(kv.varmap().all_vars(), 0.01).unwrap();
+    let x = Tensor::ones((4, 16), DType::F32, &Device::Cpu).unwrap();
+    let loss = layers[1]
+        .forward(&layers[0].forward(&x).unwrap())
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .mean_all()
+        .unwrap();
+    opt.backward_step(&loss).unwrap();
+    assert_ne!(values(layers[0].weight()), before);
+}
+
+#[test]
+fn per_path_version_rerolls_one_parameter() {
+    let base = KeyedVars::new(3, DType::F32, &Device::Cpu);
+    candle_mlp(base.var_builder(), 2).unwrap();
+    let bumped = KeyedVars::new(3, DType::F32, &Device::Cpu).version("layers.1.weight", 2);
+    candle_mlp(bumped.var_builder(), 2).unwrap();
+    for ((p, a), (_, b)) in base.tensors().iter().zip(bumped.tensors()) {
+        assert_eq!(values(a) == values(&b), p != "layers.1.weight", "{p}");
+    }
+}
+
+#[test]
+fn sharded_ranks_concatenate_to_the_unsharded_tensor() {
+    let hint = candle_nn::init::DEFAULT_KAIMING_NORMAL;
+    let whole = var_builder(9, DType::F32, &Device::Cpu)
+        .get_with_hints((24, 16), "w", hint)
+        .unwrap();
+    for dim in 0..2 {
+        for world in 1..=8 {
+            if [24, 16][dim] % world != 0 {
+                continue;
+            }
+            let parts: Vec<Tensor> = (0..world)
+                .map(|rank| {
+                    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu);
+                    let shard = KeyedShard {
+                        init: hint,
+                        dim,
+                        rank,
+                        world_size: world,
+                    };
+                    kv.sharded_var_builder().get_with_hints((24, 16), "w", shard).unwrap()
+                })
+                .collect();
+            let joined = Tensor::cat(&parts, dim).unwrap();
+            assert_eq!(values(&joined), values(&whole), "dim {dim} world {world}");
+        }
+    }
+    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu);
+    let bad = KeyedShard {
+        init: hint,
+        dim: 0,
+        rank: 0,
+        world_size: 5,
+    };
+    assert!(kv.sharded_var_builder().get_with_hints((24, 16), "w", bad).is_err());
+}
+
+#[reproducible_model(config = usize)]
+pub struct Tiny {
+    #[module(linear(*cfg, 3))]
+    fc: Linear,
+    #[param(shape = [3], init = ones(), frozen)]
+    scale: Tensor,
+    #[module(dropout(0.5))]
+    drop: KeyedDropout,
+}
+
+#[reproducible::forward]
+impl Tiny {
+    pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> candle_core::Result<Tensor> {
+        let y = self.fc.forward(x)?.broadcast_mul(&self.scale)?;
+        Ok(self.drop.forward_t(&y, step, train)?)
+    }
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("reproducible-ckpt-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("model.safetensors")
+}
+
+#[test]
+fn checkpoints_round_trip_with_provenance() {
+    let (model, provenance) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
+    let file = temp("roundtrip");
+    checkpoint::save_model(&file, &model, &Metadata::new(Some(11), Tiny::MODEL_VERSION, provenance)).unwrap();
+    let meta = checkpoint::read_metadata(&file).unwrap().unwrap();
+    assert_eq!((meta.spec_version, meta.seed, meta.model_version), (1, Some(11), 1));
+    let paths: Vec<&str> = meta.params.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["fc.bias", "fc.weight", "scale"]);
+    assert!(!meta.params[2].trainable && meta.params[2].scheme == "ones()");
+    let back: Tiny = checkpoint::load_model(&file, &4, DType::F32, &Device::Cpu).unwrap();
+    for (a, b) in back.parameters().iter().zip(model.parameters()) {
+        assert_eq!(values(&a.tensor), values(&b.tensor), "{}", a.path);
+    }
+}
+
+#[test]
+fn malformed_checkpoints_are_errors_naming_the_tensor() {
+    let (model, _) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
+    let params: HashMap<String, Tensor> = model.parameters().into_iter().map(|p| (p.path, p.tensor)).collect();
+    let write = |name: &str, edit: &dyn Fn(&mut HashMap<String, Tensor>)| {
+        let mut t = params.clone();
+        edit(&mut t);
+        let file = temp(name);
+        let list: Vec<(String, Tensor)> = t.into_iter().collect();
+        checkpoint::save(&file, &list, &Metadata::new(None, 1, vec![])).unwrap();
+        checkpoint::load_model::<Tiny>(&file, &4, DType::F32, &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    let missing = write("missing", &|t| {
+        t.remove("fc.bias");
+        t.remove("scale");
+    });
+    assert!(
+        missing.contains("no tensor `fc.bias`") && missing.contains("no tensor `scale`"),
+        "{missing}"
+    );
+    let extra = write("extra", &|t| {
+        t.insert(
+            "head.weight".into(),
+            Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap(),
+        );
+    });
+    assert!(extra.contains("does not have: `head.weight`"), "{extra}");
+    let shape = write("shape", &|t| {
+        t.insert(
+            "fc.weight".into(),
+            Tensor::zeros((3, 5), DType::F32, &Device::Cpu).unwrap(),
+        );
+    });
+    assert!(
+        shape.contains("`fc.weight` has shape [3, 5], the model expects [3, 4]"),
+        "{shape}"
+    );
+    let dtype = write("dtype", &|t| {
+        t.insert("scale".into(), Tensor::ones(3, DType::BF16, &Device::Cpu).unwrap());
+    });
+    assert!(
+        dtype.contains("`scale` has dtype bf16, the model expects f32"),
+        "{dtype}"
+    );
+    let junk = temp("junk");
+    std::fs::write(&junk, b"not a checkpoint").unwrap();
+    let e = checkpoint::load_model::<Tiny>(&junk, &4, DType::F32, &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("not a safetensors file"), "{e}");
+    assert!(checkpoint::read_metadata(&junk).is_err());
+}
+
+#[test]
+fn a_checkpoint_written_halfway_never_replaces_a_good_one() {
+    let (model, p) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
+    let file = temp("atomic");
+    checkpoint::save_model(&file, &model, &Metadata::new(Some(11), 1, p)).unwrap();
+    let good = std::fs::read(&file).unwrap();
+    // A killed writer leaves only its temporary file behind; the target is untouched.
+    let leftover = file.with_file_name(".model.safetensors.tmp-999999");
+    std::fs::write(&leftover, &good[..good.len() / 2]).unwrap();
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+    checkpoint::load_model::<Tiny>(&file, &4, DType::F32, &Device::Cpu).unwrap();
+    // A save that fails (its directory is gone) creates nothing.
+    let nowhere = file.parent().unwrap().join("missing-dir").join("m.safetensors");
+    assert!(checkpoint::save_model(&nowhere, &model, &Metadata::new(None, 1, vec![])).is_err());
+    assert!(!nowhere.exists());
+}
+
+#[test]
+fn dropout_masks_and_data_order_are_keyed_and_independent() {
+    let a = Tiny::init(&4, &Init::new(2)).unwrap();
+    let b = Tiny::init(&4, &Init::new(2)).unwrap();
+    let x = Tensor::ones((8, 4), DType::F32, &Device::Cpu).unwrap();
+    let (ya, yb) = (a.forward_t(&x, 3, true).unwrap(), b.forward_t(&x, 3, true).unwrap());
+    assert_eq!(values(&ya), values(&yb));
+    assert_ne!(values(&ya), values(&a.forward_t(&x, 4, true).unwrap()));
+    // Rate: about half the elements are dropped.
+    let mask = a.drop.mask(&[100_000], 0).unwrap();
+    let kept = mask.iter().filter(|&&m| m > 0.0).count();
+    assert!((49_000..51_000).contains(&kept), "{kept}");
+    assert!(mask.iter().all(|&m| m == 0.0 || m == 2.0));
+    // The data order does not depend on the model at all.
+    let order = permutation(2, "data.train", 0, 1000);
+    let _ = Tiny::init(&4, &Init::new(2))
+        .unwrap()
+        .forward_t(&x, 0, true)
+        .unwrap()
+        .sum(D::Minus1);
+    assert_eq!(order, permutation(2, "data.train", 0, 1000));
+}
