@@ -116,8 +116,18 @@ impl Trainable for MlpWithUnused {
 /// Synthetic regression data: inputs N(0, 1) and targets of a fixed random
 /// teacher, `tanh(x . w)`, both drawn from keyed streams.
 pub fn data(cfg: &TrainConfig) -> Result<(Tensor, Tensor)> {
-    let x: Vec<f32> = generate(&Stream::new(cfg.seed, "data.inputs", 1), &normal(0.0, 1.0), &[cfg.examples, cfg.dim], None)?;
-    let w: Vec<f32> = generate(&Stream::new(cfg.seed, "data.teacher", 1), &normal(0.0, 0.5), &[cfg.dim, 1], None)?;
+    let x: Vec<f32> = generate(
+        &Stream::new(cfg.seed, "data.inputs", 1),
+        &normal(0.0, 1.0),
+        &[cfg.examples, cfg.dim],
+        None,
+    )?;
+    let w: Vec<f32> = generate(
+        &Stream::new(cfg.seed, "data.teacher", 1),
+        &normal(0.0, 0.5),
+        &[cfg.dim, 1],
+        None,
+    )?;
     let x = Tensor::from_vec(x, (cfg.examples, cfg.dim), &Device::Cpu)?;
     let w = Tensor::from_vec(w, (cfg.dim, 1), &Device::Cpu)?;
     let y = x.matmul(&w)?.tanh()?;
@@ -140,7 +150,10 @@ pub fn train<M: Trainable>(model: &M, cfg: &TrainConfig) -> Result<Vec<f32>> {
         if b == 0 {
             order = permutation(cfg.seed, "data.train", epoch as u64, cfg.examples);
         }
-        let idx: Vec<u32> = order[b * cfg.batch..(b + 1) * cfg.batch].iter().map(|&i| i as u32).collect();
+        let idx: Vec<u32> = order[b * cfg.batch..(b + 1) * cfg.batch]
+            .iter()
+            .map(|&i| i as u32)
+            .collect();
         let idx = Tensor::new(idx.as_slice(), &Device::Cpu)?;
         let (xb, yb) = (x.index_select(&idx, 0)?, y.index_select(&idx, 0)?);
         let loss = model.step_forward(&xb, step as u64)?.sub(&yb)?.sqr()?.mean_all()?;

@@ -4,7 +4,11 @@ use reproducible_examples::train::{run, TrainConfig};
 
 #[test]
 fn two_runs_and_an_unused_parameter_give_the_same_loss_curve() {
-    let cfg = TrainConfig { steps: 60, examples: 256, ..TrainConfig::default() };
+    let cfg = TrainConfig {
+        steps: 60,
+        examples: 256,
+        ..TrainConfig::default()
+    };
     let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     let a = bits(run(&cfg, false).unwrap());
     assert_eq!(a.len(), 60);

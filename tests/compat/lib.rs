@@ -1,0 +1,1 @@
+//! Real-model compatibility tests live in `transformers.rs`.
