@@ -200,9 +200,9 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
     } else {
         (quote!(const _: () = { #(#checks)* };), quote!(), quote!())
     };
-    let doc_init = format!("Builds a `{name}` with every parameter drawn from its own keyed stream under `init`.");
+    let doc_init = format!(" Builds `{name}` with every parameter drawn from its own keyed stream under `init`.");
     let doc_load = format!(
-        "Builds a `{name}` with every parameter loaded by path from `vb` (a safetensors checkpoint), shape-checked."
+        " Builds `{name}` with every parameter loaded by path from `vb` (a safetensors checkpoint), shape-checked."
     );
 
     quote! {
