@@ -237,6 +237,32 @@ fn malformed_checkpoints_are_errors_naming_the_tensor() {
 }
 
 #[test]
+fn unmodified_candle_code_loads_checked_checkpoints() {
+    let kv = KeyedVars::new(4, DType::F32, &Device::Cpu);
+    candle_mlp(kv.var_builder(), 3).unwrap();
+    let file = temp("checked");
+    checkpoint::save(&file, &kv.tensors(), &Metadata::new(Some(4), 1, kv.provenance())).unwrap();
+    let checked = checkpoint::CheckedVars::open(&file, DType::F32, &Device::Cpu).unwrap();
+    let layers = candle_mlp(checked.var_builder(), 3).unwrap();
+    checked.finish().unwrap();
+    let saved: HashMap<String, Tensor> = kv.tensors().into_iter().collect();
+    assert_eq!(values(layers[2].weight()), values(&saved["layers.2.weight"]));
+    // Two layers only: the third layer's tensors are reported as extra.
+    let checked = checkpoint::CheckedVars::open(&file, DType::F32, &Device::Cpu).unwrap();
+    candle_mlp(checked.var_builder(), 2).unwrap();
+    let e = checked.finish().unwrap_err().to_string();
+    assert!(e.contains("`layers.2.bias`, `layers.2.weight`"), "{e}");
+    // The wrong dtype is an error, not a silent conversion.
+    let checked = checkpoint::CheckedVars::open(&file, DType::BF16, &Device::Cpu).unwrap();
+    let _ = candle_mlp(checked.var_builder(), 3);
+    assert!(checked
+        .finish()
+        .unwrap_err()
+        .to_string()
+        .contains("has dtype f32, the model expects bf16"));
+}
+
+#[test]
 fn a_checkpoint_written_halfway_never_replaces_a_good_one() {
     let (model, p) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
     let file = temp("atomic");

@@ -77,6 +77,9 @@ mod expansion {
             std::fs::write(&path, &text).unwrap();
         }
         let saved = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(saved, text, "the expansion changed: review and rerun with REPRODUCIBLE_EXPANSION=overwrite");
+        assert_eq!(
+            saved, text,
+            "the expansion changed: review and rerun with REPRODUCIBLE_EXPANSION=overwrite"
+        );
     }
 }

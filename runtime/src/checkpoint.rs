@@ -139,27 +139,76 @@ pub fn read(file: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
 /// unless a parameter declares its own. Fails on any missing, extra, wrongly
 /// shaped or wrongly typed tensor, naming all of them.
 pub fn load_model<M: Model>(file: &Path, config: &M::Config, dtype: DType, device: &Device) -> Result<M> {
-    let served = Served {
-        tensors: read(file, device)?,
-        used: Mutex::new(HashSet::new()),
-        problems: Mutex::new(Vec::new()),
-    };
-    let served = std::sync::Arc::new(served);
-    let vb = VarBuilder::from_backend(Box::new(ServedRef(served.clone())), dtype, device.clone());
-    let built = M::build(config, &Ctx::load(&vb));
-    let mut problems = served.problems.lock().expect("problems lock").clone();
-    let used = served.used.lock().expect("used lock").clone();
-    let extra: BTreeSet<&String> = served.tensors.keys().filter(|k| !used.contains(*k)).collect();
-    if !extra.is_empty() {
-        let names: Vec<String> = extra.iter().map(|k| format!("`{k}`")).collect();
-        problems.push(format!("holds tensors the model does not have: {}", names.join(", ")));
-    }
-    if !problems.is_empty() {
-        return Err(err(file, problems.join("; ")));
-    }
+    let checked = CheckedVars::open(file, dtype, device)?;
+    let built = M::build(config, &Ctx::load(&checked.var_builder()));
+    checked.finish()?;
     built
 }
 
+/// A validating `VarBuilder` over a checkpoint, for unmodified candle code:
+/// build the model with [`CheckedVars::var_builder`], then [`CheckedVars::finish`]
+/// reports every missing, extra, wrongly shaped or wrongly typed tensor.
+///
+/// ```no_run
+/// # use reproducible::checkpoint::CheckedVars;
+/// # use candle_core::{DType, Device};
+/// let checked = CheckedVars::open("model.safetensors".as_ref(), DType::F32, &Device::Cpu)?;
+/// let fc = candle_nn::linear(8, 4, checked.var_builder().pp("fc"));
+/// checked.finish()?; // errors name every offending tensor, even if `fc` failed
+/// # Ok::<(), reproducible::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct CheckedVars {
+    file: PathBuf,
+    served: std::sync::Arc<Served>,
+    dtype: DType,
+    device: Device,
+}
+
+impl CheckedVars {
+    /// Reads the checkpoint `file`; tensors are served in `dtype` on `device` (a
+    /// stored dtype that differs is an error, not a conversion).
+    pub fn open(file: &Path, dtype: DType, device: &Device) -> Result<Self> {
+        Ok(Self {
+            file: file.to_owned(),
+            served: std::sync::Arc::new(Served {
+                tensors: read(file, device)?,
+                used: Mutex::new(HashSet::new()),
+                problems: Mutex::new(Vec::new()),
+            }),
+            dtype,
+            device: device.clone(),
+        })
+    }
+
+    /// The `VarBuilder` to build the model with.
+    pub fn var_builder(&self) -> VarBuilder<'static> {
+        VarBuilder::from_backend(
+            Box::new(ServedRef(self.served.clone())),
+            self.dtype,
+            self.device.clone(),
+        )
+    }
+
+    /// Fails, naming each, if a requested tensor was missing, wrongly shaped or
+    /// typed, or if the checkpoint holds tensors nothing requested.
+    pub fn finish(&self) -> Result<()> {
+        let mut problems = self.served.problems.lock().expect("problems lock").clone();
+        let used = self.served.used.lock().expect("used lock").clone();
+        let extra: BTreeSet<&String> = self.served.tensors.keys().filter(|k| !used.contains(*k)).collect();
+        if !extra.is_empty() {
+            let names: Vec<String> = extra.iter().map(|k| format!("`{k}`")).collect();
+            problems.push(format!("holds tensors the model does not have: {}", names.join(", ")));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(err(&self.file, problems.join("; ")))
+        }
+    }
+}
+
+#[derive(Debug)]
 struct Served {
     tensors: HashMap<String, Tensor>,
     used: Mutex<HashSet<String>>,
