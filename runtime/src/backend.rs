@@ -219,7 +219,24 @@ impl State {
         }
     }
 
-    fn finish(&self, path: &str, tensor: Tensor, provenance: Provenance) -> candle_core::Result<Tensor> {
+    /// Generates `path` (the whole tensor of `shape`, or its `region`) with the
+    /// scheme `hint` asks for, then registers and records it.
+    fn make(
+        &self,
+        path: &str,
+        shape: &[usize],
+        region: Option<&[Range<usize>]>,
+        hint: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let scheme = scheme_for_hint(hint, shape);
+        let version = self.version(path);
+        let init = Init::new(self.seed).dtype(dtype).device(dev);
+        let tensor = match region {
+            Some(region) => init.shard(path, shape, region, &scheme, version)?,
+            None => init.tensor(path, shape, &scheme, version)?,
+        };
         let tensor = if self.trainable {
             let var = Var::from_tensor(&tensor)?;
             self.varmap
@@ -231,7 +248,16 @@ impl State {
         } else {
             tensor
         };
-        self.recorder.record(provenance);
+        let name = dtype_name(dtype);
+        self.recorder.record(Provenance::new(
+            path,
+            shape,
+            name,
+            &scheme,
+            version,
+            self.seed,
+            self.trainable,
+        ));
         self.tensors
             .lock()
             .expect("tensors lock")
@@ -250,20 +276,7 @@ impl SimpleBackend for KeyedBackend {
         if let Some(t) = self.0.existing(name, shape)? {
             return Ok(t);
         }
-        let scheme = scheme_for_hint(h, shape);
-        let version = self.0.version(name);
-        let init = Init::new(self.0.seed).dtype(dtype).device(dev);
-        let tensor = init.tensor(name, shape, &scheme, version)?;
-        let p = Provenance::new(
-            name,
-            shape,
-            dtype_name(dtype),
-            &scheme,
-            version,
-            self.0.seed,
-            self.0.trainable,
-        );
-        self.0.finish(name, tensor, p)
+        self.0.make(name, shape, None, h, dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
@@ -342,20 +355,7 @@ impl Backend for KeyedShardedBackend {
         if let Some(t) = self.0.existing(name, &local)? {
             return Ok(t);
         }
-        let scheme = scheme_for_hint(h.init, global);
-        let version = self.0.version(name);
-        let init = Init::new(self.0.seed).dtype(dtype).device(dev);
-        let tensor = init.shard(name, global, &region, &scheme, version)?;
-        let p = Provenance::new(
-            name,
-            global,
-            dtype_name(dtype),
-            &scheme,
-            version,
-            self.0.seed,
-            self.0.trainable,
-        );
-        self.0.finish(name, tensor, p)
+        self.0.make(name, global, Some(&region), h.init, dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {

@@ -1092,24 +1092,36 @@ fn candle_bias_init(bias: bool) -> Option<candle_nn::Init> {
     bias.then_some(candle_nn::Init::Const(0.0))
 }
 
-/// `candle_nn::LSTM` with its tensors in reach: candle-nn's layer keeps them
-/// private and builds only from a `VarBuilder`. Steps are candle-nn's, through
-/// [`RNN`].
+/// A candle-nn recurrent layer with its tensors in reach: candle-nn's `LSTM` and
+/// `GRU` keep them private and build only from a `VarBuilder`. Steps are
+/// candle-nn's, through [`RNN`].
 #[derive(Clone, Debug)]
-pub struct Lstm {
-    inner: candle_nn::LSTM,
+pub struct Recurrent<R> {
+    inner: R,
     params: Vec<(String, Tensor)>,
 }
 
-impl Lstm {
+/// One layer of `nn.LSTM` ([`lstm`]).
+pub type Lstm = Recurrent<candle_nn::LSTM>;
+
+/// One layer of `nn.GRU` ([`gru`]).
+pub type Gru = Recurrent<candle_nn::GRU>;
+
+impl<R> Recurrent<R> {
     /// The candle-nn layer.
-    pub fn inner(&self) -> &candle_nn::LSTM {
+    pub fn inner(&self) -> &R {
         &self.inner
     }
 
     /// The tensors by name (`weight_ih_l0`, ...), in PyTorch's order.
     pub fn params(&self) -> &[(String, Tensor)] {
         &self.params
+    }
+
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&str, &'a Tensor, bool)) {
+        for (name, tensor) in &self.params {
+            f(name, tensor, true);
+        }
     }
 }
 
@@ -1139,58 +1151,11 @@ impl Model for Lstm {
             ..candle_nn::LSTMConfig::default()
         };
         let inner = candle_nn::LSTM::new(config.in_dim, config.hidden_dim, options, vb)?;
-        Ok(Lstm { inner, params })
+        Ok(Recurrent { inner, params })
     }
 
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&str, &'a Tensor, bool)) {
-        for (name, tensor) in &self.params {
-            f(name, tensor, true);
-        }
-    }
-}
-
-impl RNN for Lstm {
-    type State = LSTMState;
-
-    fn zero_state(&self, batch_dim: usize) -> candle_core::Result<LSTMState> {
-        self.inner.zero_state(batch_dim)
-    }
-
-    fn step(&self, input: &Tensor, state: &LSTMState) -> candle_core::Result<LSTMState> {
-        self.inner.step(input, state)
-    }
-
-    fn seq(&self, input: &Tensor) -> candle_core::Result<Vec<LSTMState>> {
-        self.inner.seq(input)
-    }
-
-    fn seq_init(&self, input: &Tensor, init_state: &LSTMState) -> candle_core::Result<Vec<LSTMState>> {
-        self.inner.seq_init(input, init_state)
-    }
-
-    fn states_to_tensor(&self, states: &[LSTMState]) -> candle_core::Result<Tensor> {
-        self.inner.states_to_tensor(states)
-    }
-}
-
-/// `candle_nn::GRU` with its tensors in reach: candle-nn's layer keeps them
-/// private and builds only from a `VarBuilder`. Steps are candle-nn's, through
-/// [`RNN`].
-#[derive(Clone, Debug)]
-pub struct Gru {
-    inner: candle_nn::GRU,
-    params: Vec<(String, Tensor)>,
-}
-
-impl Gru {
-    /// The candle-nn layer.
-    pub fn inner(&self) -> &candle_nn::GRU {
-        &self.inner
-    }
-
-    /// The tensors by name (`weight_ih_l0`, ...), in PyTorch's order.
-    pub fn params(&self) -> &[(String, Tensor)] {
-        &self.params
+        self.visit(f)
     }
 }
 
@@ -1213,36 +1178,34 @@ impl Model for Gru {
             ..candle_nn::GRUConfig::default()
         };
         let inner = candle_nn::GRU::new(config.in_dim, config.hidden_dim, options, vb)?;
-        Ok(Gru { inner, params })
+        Ok(Recurrent { inner, params })
     }
 
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&str, &'a Tensor, bool)) {
-        for (name, tensor) in &self.params {
-            f(name, tensor, true);
-        }
+        self.visit(f)
     }
 }
 
-impl RNN for Gru {
-    type State = GRUState;
+impl<R: RNN> RNN for Recurrent<R> {
+    type State = R::State;
 
-    fn zero_state(&self, batch_dim: usize) -> candle_core::Result<GRUState> {
+    fn zero_state(&self, batch_dim: usize) -> candle_core::Result<R::State> {
         self.inner.zero_state(batch_dim)
     }
 
-    fn step(&self, input: &Tensor, state: &GRUState) -> candle_core::Result<GRUState> {
+    fn step(&self, input: &Tensor, state: &R::State) -> candle_core::Result<R::State> {
         self.inner.step(input, state)
     }
 
-    fn seq(&self, input: &Tensor) -> candle_core::Result<Vec<GRUState>> {
+    fn seq(&self, input: &Tensor) -> candle_core::Result<Vec<R::State>> {
         self.inner.seq(input)
     }
 
-    fn seq_init(&self, input: &Tensor, init_state: &GRUState) -> candle_core::Result<Vec<GRUState>> {
+    fn seq_init(&self, input: &Tensor, init_state: &R::State) -> candle_core::Result<Vec<R::State>> {
         self.inner.seq_init(input, init_state)
     }
 
-    fn states_to_tensor(&self, states: &[GRUState]) -> candle_core::Result<Tensor> {
+    fn states_to_tensor(&self, states: &[R::State]) -> candle_core::Result<Tensor> {
         self.inner.states_to_tensor(states)
     }
 }

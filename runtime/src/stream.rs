@@ -56,17 +56,11 @@ impl Stream {
     /// name such as `data.shuffle`) for training `step` (or epoch) under `seed`.
     /// Its `version()` reads 0; its key comes from [`RUNTIME_CONTEXT`].
     pub fn runtime(seed: u64, path: &str, step: u64) -> Self {
-        let mut m = Vec::with_capacity(4 + 8 + 8 + path.len() + 8);
-        m.extend_from_slice(&SPEC_VERSION.to_le_bytes());
-        m.extend_from_slice(&seed.to_le_bytes());
-        m.extend_from_slice(&(path.len() as u64).to_le_bytes());
-        m.extend_from_slice(path.as_bytes());
-        m.extend_from_slice(&step.to_le_bytes());
         Self {
             seed,
             path: path.to_owned(),
             version: 0,
-            digest: blake3::derive_key(RUNTIME_CONTEXT, &m),
+            digest: blake3::derive_key(RUNTIME_CONTEXT, &material(seed, path, &step.to_le_bytes())),
         }
     }
 
@@ -115,12 +109,18 @@ fn word(digest: &[u8; 32], i: usize) -> u32 {
 /// The key material of SPEC.md section 2: every field fixed-width little-endian,
 /// the path prefixed by its byte length, so no two distinct inputs share an encoding.
 pub fn encode(seed: u64, path: &str, version: u32) -> Vec<u8> {
-    let mut m = Vec::with_capacity(4 + 8 + 8 + path.len() + 4);
+    material(seed, path, &version.to_le_bytes())
+}
+
+/// Spec version, seed, length-prefixed path, then the fixed-width `tail`
+/// (the version of a parameter stream, the step of a runtime stream).
+fn material(seed: u64, path: &str, tail: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(4 + 8 + 8 + path.len() + tail.len());
     m.extend_from_slice(&SPEC_VERSION.to_le_bytes());
     m.extend_from_slice(&seed.to_le_bytes());
     m.extend_from_slice(&(path.len() as u64).to_le_bytes());
     m.extend_from_slice(path.as_bytes());
-    m.extend_from_slice(&version.to_le_bytes());
+    m.extend_from_slice(tail);
     m
 }
 
