@@ -1,9 +1,9 @@
 //! The attribute macros of [`reproducible`](https://docs.rs/reproducible): see the
 //! runtime crate's documentation of `reproducible_model` and `forward`.
 //!
-//! `#[reproducible_model]` reads as parse -> validate -> expand: [`ast`] is a typed
-//! view of the struct (keeping syn nodes and spans), [`attr`] parses the helper
-//! attributes, [`valid`] checks cross-field rules, [`expand`] writes the code.
+//! `#[reproducible_model]` reads as parse -> validate -> expand: `ast.rs` is a typed
+//! view of the struct (keeping syn nodes and spans), `attr.rs` parses the helper
+//! attributes, `valid.rs` checks cross-field rules, `expand.rs` writes the code.
 
 use proc_macro::TokenStream;
 
