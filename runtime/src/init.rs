@@ -1,7 +1,7 @@
 //! The init context: seed, dtype and device, and the one call a constructor needs.
 //!
 //! [`Init::tensor`] is "the tensor at this path, with this shape, scheme,
-//! version": values are generated on the host by [`crate::generate`] and
+//! version": values are generated on the host by [`crate::generate()`] and
 //! uploaded, so every device receives exactly the same bits.
 //!
 //! ```
