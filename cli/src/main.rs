@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod diff;
+mod explain;
+mod lock;
 mod sample;
 
 /// Reproducible parameter initialisation, from the command line.
@@ -18,12 +22,25 @@ struct Cli {
 enum Command {
     /// Print the initial values of one parameter, exactly as a model would get them.
     Sample(sample::Args),
+    /// Measure generation speed against the machine's fill rate and candle, and whole-model init times.
+    Bench(bench::Args),
+    /// Compare two lockfiles or checkpoints: which parameters' initial values changed, and why (exit 0 same, 1 different).
+    Diff(diff::Args),
+    /// Write the init lockfile of a checkpoint.
+    Lock(lock::Args),
+    /// Explain how one parameter of a checkpoint was made, and check it against the spec (exit 0 match, 1 differs).
+    Explain(explain::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sample(args) => sample::run(&args, &mut std::io::stdout().lock()),
+        Command::Bench(args) => bench::run(&args, &mut std::io::stdout().lock()),
+        // These exit 1 for "differs", so they report their own errors and exit codes.
+        Command::Diff(args) => return diff::main(&args),
+        Command::Lock(args) => return lock::main(&args),
+        Command::Explain(args) => return explain::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,12 @@
 //! Orthogonal and sparse plans are whole-tensor computations: a region of them
 //! is computed in full and then cut.
 //!
+//! Runs along a row go through the vectorised kernels of [`crate::kernels`]
+//! (the fastest path the CPU has, chosen at run time, every path with the same
+//! bits), straight into the output's fresh memory; f16 and bf16 are rounded in
+//! the kernels, with no f32 copy. [`generate_into`] writes into an existing
+//! buffer instead.
+//!
 //! ```
 //! use reproducible::{generate::generate, scheme::normal, stream::Stream};
 //! let s = Stream::new(7, "w", 1);
@@ -16,15 +22,14 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use crate::coords::{check_shape, row_counter};
 use crate::error::{Error, Result, ShapeDisplay};
+use crate::kernels::{collect, fill_slice, Out32, Path, Sink};
 use crate::orthogonal::orthonormal_columns;
 use crate::philox::philox4x32_10;
 use crate::scheme::{Plan, Scheme};
 use crate::stream::Stream;
-use crate::transform::{Draw, Prepared32, Prepared64, LANES_F32, LANES_F64};
+use crate::transform::{Draw, Prepared32, Prepared64};
 
 /// Elements per parallel task. Any value gives the same bits; this one keeps a
 /// task's output in L2 while amortising rayon's scheduling.
@@ -49,7 +54,32 @@ pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
         shape: &[usize],
         region: &[Range<usize>],
         chunk: usize,
+    ) -> Result<Vec<Self>> {
+        Self::generate_plan_on(stream, plan, shape, region, chunk, Path::detect())
+    }
+
+    /// [`Element::generate_plan`] on the kernel `path`.
+    #[doc(hidden)]
+    fn generate_plan_on(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
     ) -> Result<Vec<Self>>;
+
+    /// [`Element::generate_plan_on`] into `out` (of the region's length).
+    #[doc(hidden)]
+    fn generate_plan_into(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+        out: &mut [Self],
+    ) -> Result<()>;
 
     /// Why `values` cannot be stored in this type, if they cannot (f16 overflow).
     #[doc(hidden)]
@@ -79,6 +109,24 @@ pub fn generate_with_chunk<T: Element>(
     region: Option<&[Range<usize>]>,
     chunk: usize,
 ) -> Result<Vec<T>> {
+    generate_with_path(stream, scheme, shape, region, chunk, Path::detect())
+}
+
+/// [`generate_with_chunk`] on an explicit kernel path (for tests and benchmarks:
+/// every path gives the same bits).
+///
+/// # Panics
+///
+/// If this machine does not support `path` ([`Path::is_supported`]).
+#[doc(hidden)]
+pub fn generate_with_path<T: Element>(
+    stream: &Stream,
+    scheme: &Scheme,
+    shape: &[usize],
+    region: Option<&[Range<usize>]>,
+    chunk: usize,
+    path: Path,
+) -> Result<Vec<T>> {
     check_shape(shape)?;
     let plan = scheme.plan(shape)?;
     let full: Vec<Range<usize>> = shape.iter().map(|&n| 0..n).collect();
@@ -89,10 +137,66 @@ pub fn generate_with_chunk<T: Element>(
         }
         None => &full,
     };
-    let values = T::generate_plan(stream, &plan, shape, region, chunk.max(1))?;
+    let values = T::generate_plan_on(stream, &plan, shape, region, chunk.max(1), path)?;
     match T::overflow(&values) {
         Some(reason) => Err(Error::scheme(scheme, reason)),
         None => Ok(values),
+    }
+}
+
+/// [`generate`] into `out`, which must hold exactly the region's element count:
+/// the same values, written over whatever `out` held (for instance an existing
+/// tensor's storage, or a buffer reused from tensor to tensor).
+pub fn generate_into<T: Element>(
+    stream: &Stream,
+    scheme: &Scheme,
+    shape: &[usize],
+    region: Option<&[Range<usize>]>,
+    out: &mut [T],
+) -> Result<()> {
+    generate_into_with(stream, scheme, shape, region, CHUNK, Path::detect(), out)
+}
+
+/// [`generate_into`] with an explicit chunk size and kernel path.
+///
+/// # Panics
+///
+/// If this machine does not support `path` ([`Path::is_supported`]).
+#[doc(hidden)]
+pub fn generate_into_with<T: Element>(
+    stream: &Stream,
+    scheme: &Scheme,
+    shape: &[usize],
+    region: Option<&[Range<usize>]>,
+    chunk: usize,
+    path: Path,
+    out: &mut [T],
+) -> Result<()> {
+    check_shape(shape)?;
+    let plan = scheme.plan(shape)?;
+    let full = whole(shape);
+    let region = match region {
+        Some(r) => {
+            check_region(shape, r)?;
+            r
+        }
+        None => &full,
+    };
+    if out.len() != region_len(region) {
+        return Err(Error::Region {
+            region: format!("{region:?}"),
+            shape: ShapeDisplay(shape.to_vec()),
+            reason: format!(
+                "the output holds {} elements, the region {}",
+                out.len(),
+                region_len(region)
+            ),
+        });
+    }
+    T::generate_plan_into(stream, &plan, shape, region, chunk.max(1), path, out)?;
+    match T::overflow(out) {
+        Some(reason) => Err(Error::scheme(scheme, reason)),
+        None => Ok(()),
     }
 }
 
@@ -136,14 +240,18 @@ fn row_prefix(prefix_ranges: &[Range<usize>], mut row: usize, out: &mut [usize])
     }
 }
 
-/// Fills `out` (the region, row-major) with `f(counter_prefix, first_coordinate, run)`
-/// for each contiguous run along the last dimension, in parallel chunks.
-fn fill_runs<T: Send>(
+/// Ranks up to this keep a row's coordinates on the stack.
+const STACK_RANK: usize = 8;
+
+/// Calls `f(prefix, counter_prefix, first_coordinate, len)` for each
+/// contiguous run along the last dimension of the region's elements
+/// `first .. first + len` (row-major).
+fn for_each_run(
     shape: &[usize],
     region: &[Range<usize>],
-    chunk: usize,
-    out: &mut [T],
-    run: impl Fn(&[usize], [u32; 3], usize, &mut [T]) + Sync,
+    first: usize,
+    len: usize,
+    mut f: impl FnMut(&[usize], [u32; 3], usize, usize),
 ) {
     let rank = shape.len();
     let (prefix_ranges, last) = match region.split_last() {
@@ -151,50 +259,87 @@ fn fill_runs<T: Send>(
         None => (&[][..], 0..1),
     };
     let row_len = last.end - last.start;
-    let work = |(ci, buf): (usize, &mut [T])| {
-        let mut prefix = vec![0usize; rank.saturating_sub(1)];
-        let mut flat = ci * chunk;
-        let mut pos = 0;
-        while pos < buf.len() {
-            let (row, col) = (flat / row_len, flat % row_len);
-            row_prefix(prefix_ranges, row, &mut prefix);
-            let n = (row_len - col).min(buf.len() - pos);
-            run(
-                &prefix,
-                row_counter(shape, &prefix),
-                last.start + col,
-                &mut buf[pos..pos + n],
-            );
-            pos += n;
-            flat += n;
-        }
-    };
-    if out.len() <= chunk {
-        work((0, out));
+    let (mut on_stack, mut on_heap) = ([0usize; STACK_RANK], Vec::new());
+    let prefix = if rank <= STACK_RANK {
+        &mut on_stack[..rank.saturating_sub(1)]
     } else {
-        out.par_chunks_mut(chunk).enumerate().for_each(work);
+        on_heap.resize(rank - 1, 0);
+        &mut on_heap[..]
+    };
+    let (mut flat, end) = (first, first + len);
+    while flat < end {
+        let (row, col) = (flat / row_len, flat % row_len);
+        row_prefix(prefix_ranges, row, prefix);
+        let n = (row_len - col).min(end - flat);
+        f(prefix, row_counter(shape, prefix), last.start + col, n);
+        flat += n;
     }
 }
 
-/// One run of an elementwise draw: elements `start..start + out.len()` of a row.
-#[inline]
-fn draw_run<T: Copy, const L: usize>(
-    key: [u32; 2],
-    ctr: [u32; 3],
-    start: usize,
-    out: &mut [T],
-    block: impl Fn([u32; 4]) -> [T; L],
-) {
-    let end = start + out.len();
-    let (mut i, mut o) = (start, 0);
-    while i < end {
-        let (blk, lane) = (i / L, i % L);
-        let vals = block(philox4x32_10([ctr[0], ctr[1], ctr[2], blk as u32], key));
-        let take = (L - lane).min(end - i);
-        out[o..o + take].copy_from_slice(&vals[lane..lane + take]);
-        i += take;
-        o += take;
+/// The task filling one chunk of the region (row-major) from flat index
+/// `first`: `run(prefix, counter_prefix, first_coordinate, len, sink)` for each
+/// contiguous run along the last dimension appends the run's `len` values.
+fn runs<'r, T>(
+    shape: &'r [usize],
+    region: &'r [Range<usize>],
+    run: impl Fn(&[usize], [u32; 3], usize, usize, &mut Sink<'_, T>) + Sync + 'r,
+) -> impl Fn(usize, &mut Sink<'_, T>) + Sync + 'r {
+    move |first, sink| {
+        let len = sink.remaining();
+        for_each_run(shape, region, first, len, |prefix, ctr, start, n| {
+            run(prefix, ctr, start, n, sink)
+        });
     }
+}
+
+/// Rows of an f32-family elementwise draw shorter than this (a 3 x 3 kernel's
+/// rows of 3) are computed in batches gathered across rows, not one batch each.
+const SHORT_ROW: usize = 64;
+
+/// Runs handed to the kernels at once by [`draw32_task`].
+const RUNS_AT_ONCE: usize = 64;
+
+/// The task of [`runs`] for the f32 family's elementwise draws, gathering the
+/// runs of short rows into shared batches.
+fn draw32_task<'r, T: Out32>(
+    shape: &'r [usize],
+    region: &'r [Range<usize>],
+    path: Path,
+    p: &'r Prepared32,
+    key: [u32; 2],
+) -> impl Fn(usize, &mut Sink<'_, T>) + Sync + 'r {
+    let row_len = region.last().map_or(1, |r| r.end - r.start);
+    let short = row_len < SHORT_ROW;
+    move |first, sink| {
+        let len = sink.remaining();
+        if !short {
+            for_each_run(shape, region, first, len, |_, ctr, start, n| {
+                sink.run32(path, p, key, ctr, start, n)
+            });
+            return;
+        }
+        let mut batch = [([0u32; 3], 0usize, 0usize); RUNS_AT_ONCE];
+        let mut queued = 0;
+        for_each_run(shape, region, first, len, |_, ctr, start, n| {
+            batch[queued] = (ctr, start, n);
+            queued += 1;
+            if queued == RUNS_AT_ONCE {
+                sink.runs32(path, p, key, &batch);
+                queued = 0;
+            }
+        });
+        sink.runs32(path, p, key, &batch[..queued]);
+    }
+}
+
+/// The region (row-major) as a new vector, filled in parallel chunks by [`runs`].
+fn fill_runs<T: Send>(
+    shape: &[usize],
+    region: &[Range<usize>],
+    chunk: usize,
+    run: impl Fn(&[usize], [u32; 3], usize, usize, &mut Sink<'_, T>) + Sync,
+) -> Vec<T> {
+    collect(region_len(region), chunk, runs(shape, region, run))
 }
 
 fn region_len(region: &[Range<usize>]) -> usize {
@@ -214,95 +359,230 @@ fn structured_one(plan: &Plan, shape: &[usize], idx: &[usize]) -> bool {
     }
 }
 
-/// Shared driver for the two native precisions.
-macro_rules! native_element {
-    ($t:ty, $prepare:ident, $prepared:ty, $lanes:expr) => {
-        impl Element for $t {
-            fn generate_plan(
-                stream: &Stream,
-                plan: &Plan,
-                shape: &[usize],
-                region: &[Range<usize>],
-                chunk: usize,
-            ) -> Result<Vec<Self>> {
-                let mut out: Vec<$t> = vec![0.0; region_len(region)];
-                match plan {
-                    Plan::Elementwise(draw) => {
-                        let p: $prepared = draw.$prepare()?;
-                        let key = stream.key();
-                        fill_runs(shape, region, chunk, &mut out, |_, ctr, start, buf| {
-                            draw_run::<$t, { $lanes }>(key, ctr, start, buf, |x| {
-                                let v = p.block(x);
-                                std::array::from_fn(|l| v[l])
-                            })
-                        });
-                    }
-                    Plan::Eye | Plan::Dirac { .. } => {
-                        fill_runs(shape, region, chunk, &mut out, |prefix, _, start, buf| {
-                            let mut idx = prefix.to_vec();
-                            idx.push(0);
-                            for (k, v) in buf.iter_mut().enumerate() {
-                                *idx.last_mut().expect("rank >= 2") = start + k;
-                                *v = if structured_one(plan, shape, &idx) {
-                                    1.0
-                                } else {
-                                    0.0
-                                };
-                            }
-                        });
-                    }
-                    Plan::Orthogonal { gain } => {
-                        let full = orthogonal_full(stream, shape, *gain)?;
-                        out = cut(&full, shape, region, |v| v as $t);
-                    }
-                    Plan::Sparse { sparsity, std } => {
-                        let full_region: Vec<Range<usize>> = shape.iter().map(|&n| 0..n).collect();
-                        let normal = Plan::Elementwise(Draw::Normal { mean: 0.0, std: *std });
-                        let mut full = <$t>::generate_plan(stream, &normal, shape, &full_region, chunk)?;
-                        sparse_mask(stream, shape, *sparsity, &mut full, 0.0);
-                        out = cut(&full, shape, region, |v| v);
-                    }
-                }
-                Ok(out)
+/// The identity-like plans: 1.0 where `structured_one` holds, else 0.0.
+fn structured<T: Copy + Send + Sync>(
+    plan: &Plan,
+    shape: &[usize],
+    region: &[Range<usize>],
+    chunk: usize,
+    one: T,
+    zero: T,
+) -> Vec<T> {
+    fill_runs(shape, region, chunk, |prefix, _, start, n, sink| {
+        let mut idx = prefix.to_vec();
+        idx.push(0);
+        sink.extend(n, |k| {
+            *idx.last_mut().expect("rank >= 2") = start + k;
+            if structured_one(plan, shape, &idx) {
+                one
+            } else {
+                zero
             }
-        }
-    };
+        });
+    })
 }
 
-native_element!(f32, prepare_f32, Prepared32, LANES_F32);
-native_element!(f64, prepare_f64, Prepared64, LANES_F64);
-
-impl Element for half::f16 {
-    fn generate_plan(
+impl Element for f64 {
+    fn generate_plan_on(
         stream: &Stream,
         plan: &Plan,
         shape: &[usize],
         region: &[Range<usize>],
         chunk: usize,
+        path: Path,
     ) -> Result<Vec<Self>> {
-        let v = f32::generate_plan(stream, plan, shape, region, chunk)?;
-        Ok(v.into_par_iter().map(half::f16::from_f32).collect())
+        Ok(match plan {
+            Plan::Elementwise(draw) => {
+                let p: Prepared64 = draw.prepare_f64()?;
+                let key = stream.key();
+                fill_runs(shape, region, chunk, |_, ctr, start, n, sink| {
+                    sink.run64(path, &p, key, ctr, start, n)
+                })
+            }
+            Plan::Eye | Plan::Dirac { .. } => structured(plan, shape, region, chunk, 1.0, 0.0),
+            Plan::Orthogonal { gain } => {
+                let full = orthogonal_full(stream, shape, *gain, path)?;
+                cut(&full, shape, region, |v| v)
+            }
+            Plan::Sparse { sparsity, std } => {
+                let mut full = Self::generate_plan_on(stream, &sparse_normal(*std), shape, &whole(shape), chunk, path)?;
+                sparse_mask(stream, shape, *sparsity, &mut full, 0.0);
+                cut(&full, shape, region, |v| v)
+            }
+        })
+    }
+
+    fn generate_plan_into(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+        out: &mut [Self],
+    ) -> Result<()> {
+        match plan {
+            Plan::Elementwise(draw) => {
+                let p: Prepared64 = draw.prepare_f64()?;
+                let key = stream.key();
+                let run =
+                    |_: &[usize], ctr, start, n, sink: &mut Sink<'_, f64>| sink.run64(path, &p, key, ctr, start, n);
+                fill_slice(out, chunk, runs(shape, region, run));
+            }
+            _ => out.copy_from_slice(&Self::generate_plan_on(stream, plan, shape, region, chunk, path)?),
+        }
+        Ok(())
+    }
+}
+
+/// [`Element::generate_plan_into`] for the f32 family.
+fn generate_f32_family_into<T: Out32>(
+    stream: &Stream,
+    plan: &Plan,
+    shape: &[usize],
+    region: &[Range<usize>],
+    chunk: usize,
+    path: Path,
+    out: &mut [T],
+) -> Result<()> {
+    match plan {
+        Plan::Elementwise(draw) => {
+            let p: Prepared32 = draw.prepare_f32()?;
+            fill_slice(out, chunk, draw32_task(shape, region, path, &p, stream.key()));
+        }
+        _ => out.copy_from_slice(&generate_f32_family::<T>(stream, plan, shape, region, chunk, path)?),
+    }
+    Ok(())
+}
+
+/// The f32 family: elementwise draws straight into the element type, the
+/// structured plans through f32.
+fn generate_f32_family<T>(
+    stream: &Stream,
+    plan: &Plan,
+    shape: &[usize],
+    region: &[Range<usize>],
+    chunk: usize,
+    path: Path,
+) -> Result<Vec<T>>
+where
+    T: Out32,
+{
+    Ok(match plan {
+        Plan::Elementwise(draw) => {
+            let p: Prepared32 = draw.prepare_f32()?;
+            collect(
+                region_len(region),
+                chunk,
+                draw32_task(shape, region, path, &p, stream.key()),
+            )
+        }
+        Plan::Eye | Plan::Dirac { .. } => structured(plan, shape, region, chunk, T::from_f32(1.0), T::from_f32(0.0)),
+        Plan::Orthogonal { gain } => {
+            let full = orthogonal_full(stream, shape, *gain, path)?;
+            cut(&full, shape, region, |v| T::from_f32(v as f32))
+        }
+        Plan::Sparse { sparsity, std } => {
+            let normal = sparse_normal(*std);
+            let mut full: Vec<f32> = generate_f32_family(stream, &normal, shape, &whole(shape), chunk, path)?;
+            sparse_mask(stream, shape, *sparsity, &mut full, 0.0);
+            cut(&full, shape, region, T::from_f32)
+        }
+    })
+}
+
+impl Element for f32 {
+    fn generate_plan_on(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+    ) -> Result<Vec<Self>> {
+        generate_f32_family(stream, plan, shape, region, chunk, path)
+    }
+
+    fn generate_plan_into(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+        out: &mut [Self],
+    ) -> Result<()> {
+        generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
+    }
+}
+
+impl Element for half::f16 {
+    fn generate_plan_on(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+    ) -> Result<Vec<Self>> {
+        generate_f32_family(stream, plan, shape, region, chunk, path)
+    }
+
+    fn generate_plan_into(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+        out: &mut [Self],
+    ) -> Result<()> {
+        generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
     }
 
     fn overflow(values: &[Self]) -> Option<String> {
+        // A branch-free pass per block of values, which the compiler vectorises.
+        let infinite = |h: &half::f16| h.to_bits() & 0x7fff == 0x7c00;
         values
-            .iter()
-            .find(|h| h.is_infinite())
-            .map(|_| "values overflow F16 (largest finite 65504); use F32 or BF16".to_owned())
+            .chunks(1 << 12)
+            .any(|c| c.iter().fold(false, |any, h| any | infinite(h)))
+            .then(|| "values overflow F16 (largest finite 65504); use F32 or BF16".to_owned())
     }
 }
 
 impl Element for half::bf16 {
-    fn generate_plan(
+    fn generate_plan_on(
         stream: &Stream,
         plan: &Plan,
         shape: &[usize],
         region: &[Range<usize>],
         chunk: usize,
+        path: Path,
     ) -> Result<Vec<Self>> {
-        let v = f32::generate_plan(stream, plan, shape, region, chunk)?;
-        Ok(v.into_par_iter().map(half::bf16::from_f32).collect())
+        generate_f32_family(stream, plan, shape, region, chunk, path)
     }
+
+    fn generate_plan_into(
+        stream: &Stream,
+        plan: &Plan,
+        shape: &[usize],
+        region: &[Range<usize>],
+        chunk: usize,
+        path: Path,
+        out: &mut [Self],
+    ) -> Result<()> {
+        generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
+    }
+}
+
+/// The whole tensor as a region.
+fn whole(shape: &[usize]) -> Vec<Range<usize>> {
+    shape.iter().map(|&n| 0..n).collect()
+}
+
+/// The normal draw `sparse` zeros entries of (SPEC.md 7.6).
+fn sparse_normal(std: f64) -> Plan {
+    Plan::Elementwise(Draw::Normal { mean: 0.0, std })
 }
 
 /// Copies `region` out of the row-major `full` tensor of `shape`.
@@ -327,12 +607,12 @@ fn cut<S: Copy, T>(full: &[S], shape: &[usize], region: &[Range<usize>], conv: i
 /// The whole orthogonal tensor in f64, row-major (SPEC.md 6.3): the normal draw
 /// of the flattened `[rows, cols]` matrix, transposed when `rows < cols`, its
 /// sign-fixed Q, scaled by `gain`.
-fn orthogonal_full(stream: &Stream, shape: &[usize], gain: f64) -> Result<Vec<f64>> {
+fn orthogonal_full(stream: &Stream, shape: &[usize], gain: f64, path: Path) -> Result<Vec<f64>> {
     let rows = shape[0];
     let cols = shape[1..].iter().product::<usize>();
     let flat = [rows, cols];
     let normal = Plan::Elementwise(Draw::Normal { mean: 0.0, std: 1.0 });
-    let a = f64::generate_plan(stream, &normal, &flat, &[0..rows, 0..cols], CHUNK)?;
+    let a = f64::generate_plan_on(stream, &normal, &flat, &[0..rows, 0..cols], CHUNK, path)?;
     // `a` row-major [rows, cols] is column-major [cols, rows]; QR needs m >= n.
     let out = if rows < cols {
         // Factor a^T (cols x rows, column-major = `a` as stored); Q^T is the result.

@@ -5,11 +5,15 @@
 pub mod backend;
 pub mod checkpoint;
 pub mod coords;
+pub mod diff;
 pub mod dropout;
 pub mod error;
 pub mod generate;
 pub mod init;
+pub mod kernels;
 pub mod layers;
+pub mod lock;
+pub mod manifest;
 pub mod math;
 pub mod model;
 pub mod orthogonal;

@@ -16,6 +16,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::kernels::{Op32, Op64};
 use crate::math::{erf_f64, erfinv_f32, erfinv_f64, ln_f32, ln_f64, sincos_turn_f32, sincos_turn_f64, SQRT2_64};
 
 /// Elements of the f32 family (f32, f16, bf16) per Philox block.
@@ -219,6 +220,17 @@ fn bits53(hi: u32, lo: u32) -> u64 {
 }
 
 impl Prepared32 {
+    /// The draw and its constants, for the batched kernels.
+    pub(crate) fn op(&self) -> Op32 {
+        let p = self.p;
+        match self.kind {
+            Kind::Uniform => Op32::Uniform { lo: p[0], w: p[1] },
+            Kind::Normal => Op32::Normal { mean: p[0], std: p[1] },
+            Kind::TruncNormal => Op32::TruncNormal { p, clamp: self.clamp },
+            Kind::Constant => Op32::Constant(p[0]),
+        }
+    }
+
     /// The four f32 values of one Philox block, lane `l` for the element whose
     /// last coordinate is `4 * blk + l`.
     #[inline]
@@ -243,6 +255,17 @@ impl Prepared32 {
 }
 
 impl Prepared64 {
+    /// The draw and its constants, for the batched kernels.
+    pub(crate) fn op(&self) -> Op64 {
+        let p = self.p;
+        match self.kind {
+            Kind::Uniform => Op64::Uniform { lo: p[0], w: p[1] },
+            Kind::Normal => Op64::Normal { mean: p[0], std: p[1] },
+            Kind::TruncNormal => Op64::TruncNormal { p, clamp: self.clamp },
+            Kind::Constant => Op64::Constant(p[0]),
+        }
+    }
+
     /// The two f64 values of one Philox block, lane `l` for the element whose
     /// last coordinate is `2 * blk + l`.
     #[inline]

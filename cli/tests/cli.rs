@@ -1,0 +1,271 @@
+//! The `repro diff`, `repro lock` and `repro explain` commands, run as a user runs
+//! them: exit codes (0 same or matching, 1 differs, 2 error), text and `--json`
+//! output, and errors naming the file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reproducible::checkpoint::{self, Metadata};
+use reproducible::layers::{linear, Linear};
+use reproducible::lock;
+use reproducible::manifest::Manifest;
+use reproducible::model::{init_with_provenance, ModelExt};
+use reproducible::{Init, Tensor};
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn repro(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_repro"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("run repro");
+    Run {
+        code: out.status.code().expect("exited"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("repro-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A checkpoint of `linear(4, out)` under `seed`, freshly initialised.
+fn checkpoint(name: &str, out: usize, seed: u64) -> PathBuf {
+    let file = dir().join(name);
+    let (fc, prov) = init_with_provenance::<Linear>(&linear(4, out), &Init::new(seed)).unwrap();
+    checkpoint::save_model(&file, &fc, &Metadata::new(Some(seed), 1, prov)).unwrap();
+    file
+}
+
+fn lockfile(name: &str, out: usize, seed: u64) -> PathBuf {
+    let file = dir().join(name);
+    lock::write(
+        &file,
+        &Manifest::init::<Linear>(&linear(4, out), &Init::new(seed)).unwrap(),
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn diff_exits_0_for_the_same_and_1_for_a_difference_in_any_combination() {
+    let (ck, ck2) = (checkpoint("a.safetensors", 2, 7), checkpoint("a2.safetensors", 2, 7));
+    let (lk, wide) = (lockfile("a.lock", 2, 7), lockfile("wide.lock", 3, 7));
+    for (a, b) in [(&lk, &lk), (&ck, &lk), (&lk, &ck), (&ck, &ck2)] {
+        let r = repro(&[&"diff", a, b]);
+        assert_eq!(
+            (r.code, r.stdout.as_str(), r.stderr.as_str()),
+            (0, "same: 2 parameters\n", "")
+        );
+    }
+    let r = repro(&[&"diff", &ck, &wide]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "changed: bias: shape [2] -> [3]\nchanged: weight: shape [2, 4] -> [3, 4]\nunchanged: 0 parameters\n"
+    );
+    // Piped: no progress bar, nothing on standard error.
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn diff_json_is_machine_readable() {
+    let old = lockfile("j-old.lock", 2, 7);
+    let new = dir().join("j-new.lock");
+    let m = Manifest::init::<Linear>(&linear(4, 2), &Init::new(7)).unwrap();
+    // The same parameters, one renamed in code (alias) and the weight's values tampered with.
+    let mut params = m.params().to_vec();
+    params[1].digest = reproducible::manifest::Digest([1; 32]);
+    let tampered = Manifest::new(m.seed, 2, params)
+        .unwrap()
+        .with_alias("bias", "b")
+        .unwrap();
+    lock::write(&new, &tampered).unwrap();
+    let r = repro(&[&"diff", &"--json", &old, &new]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["same"], false);
+    assert_eq!(v["model_version"], serde_json::json!({"from": 1, "to": 2}));
+    assert_eq!(v["seed"], Value::Null);
+    assert_eq!(v["unchanged"], 0);
+    assert_eq!(v["undeclared_value_changes"], 1);
+    assert_eq!(v["added"], serde_json::json!([]));
+    let changed = v["changed"].as_array().unwrap();
+    assert_eq!(changed[0]["path"], "bias");
+    assert_eq!(changed[0]["changes"][0]["kind"], "alias");
+    assert_eq!(changed[0]["changes"][0]["to"], "b");
+    assert_eq!(changed[1]["path"], "weight");
+    assert_eq!(changed[1]["changes"][0]["kind"], "undeclared_values");
+    assert_eq!(changed[1]["changes"][0]["to"], "01".repeat(32));
+    assert_eq!(v["new"], new.display().to_string());
+
+    let grown = lockfile("j-grown.lock", 2, 7);
+    let r = repro(&[&"diff", &"--json", &grown, &lockfile("j-same.lock", 2, 7)]);
+    assert_eq!(r.code, 0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["same"].clone(), v["unchanged"].clone()),
+        (Value::Bool(true), Value::from(2))
+    );
+}
+
+#[test]
+fn lock_writes_the_lockfile_of_a_checkpoint() {
+    let ck = checkpoint("l.safetensors", 2, 11);
+    let want = lock::render(&Manifest::init::<Linear>(&linear(4, 2), &Init::new(11)).unwrap());
+    let r = repro(&[&"lock", &ck]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(r.stdout, want);
+    let out = dir().join("l.lock");
+    let r = repro(&[&"lock", &ck, &"-o", &out]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), want);
+    let r = repro(&[&"lock", &"--json", &ck]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["seed"], 11);
+    assert_eq!(v["params"][1]["path"], "weight");
+    assert_eq!(
+        v["params"][1]["init"],
+        "kaiming_uniform(a=2.23606797749979, mode=fan_in, nonlinearity=leaky_relu)"
+    );
+}
+
+#[test]
+fn explain_tells_how_a_parameter_was_made_and_checks_it_against_the_spec() {
+    let ck = checkpoint("e.safetensors", 64, 5);
+    let r = repro(&[&"explain", &ck, &"weight"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = &r.stdout;
+    for line in [
+        "  seed          5\n",
+        "  path          weight\n",
+        "  version       1\n",
+        "  init          kaiming_uniform(a=2.23606797749979, mode=fan_in, nonlinearity=leaky_relu)\n",
+        "  draws         uniform on [-0.5, 0.5)\n",
+        "  shape         [64, 4]\n",
+        "  dtype         f32\n",
+        "matches the spec: all 256 values are bit-identical to what spec version 1 generates\n",
+        "histogram, 20 bins: # = stored values, | = expected count under uniform on [-0.5, 0.5)\n",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    let bins: Vec<&str> = out.lines().filter(|l| l.starts_with("  [")).collect();
+    assert_eq!(bins.len(), 20);
+    assert!(
+        bins.iter()
+            .all(|b| b.contains('#') && b.contains('|') && b.contains("(expected 12.8)")),
+        "{out}"
+    );
+
+    let r = repro(&[&"explain", &"--json", &"--bins", &"5", &ck, &"weight"]);
+    assert_eq!(r.code, 0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["matches_spec"], true);
+    assert_eq!(v["elements"], 256);
+    assert_eq!(v["differing_elements"], 0);
+    assert_eq!(v["histogram"].as_array().unwrap().len(), 5);
+    let counted: u64 = v["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 256);
+    assert_eq!(v["stream_key"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn explain_exits_1_when_the_stored_values_are_not_what_the_spec_generates() {
+    let (fc, prov) = init_with_provenance::<Linear>(&linear(4, 2), &Init::new(5)).unwrap();
+    let file = dir().join("trained.safetensors");
+    let tensors: Vec<(String, Tensor)> = fc
+        .parameters()
+        .into_iter()
+        .map(|p| {
+            let t = if p.path == "weight" {
+                (p.tensor * 2.0).unwrap()
+            } else {
+                p.tensor
+            };
+            (p.path, t)
+        })
+        .collect();
+    checkpoint::save(&file, &tensors, &Metadata::new(Some(5), 1, prov)).unwrap();
+    let r = repro(&[&"explain", &file, &"weight"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("DIFFERS from the spec: 8 of 8 values"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("(first at [0, 0]: stored "), "{}", r.stdout);
+    assert_eq!(repro(&[&"explain", &file, &"bias"]).code, 0);
+    // And the lockfile of that checkpoint flags the weight loudly against a fresh one.
+    let r = repro(&[&"diff", &checkpoint("fresh.safetensors", 2, 5), &file]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .starts_with("changed: weight: VALUES CHANGED WITH NOTHING DECLARED"),
+        "{}",
+        r.stdout
+    );
+}
+
+fn assert_error(r: &Run, file: &Path, what: &str) {
+    assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(r.stderr.contains(&file.display().to_string()), "{}", r.stderr);
+    assert!(r.stderr.contains(what), "expected `{what}` in {}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file_and_line() {
+    let good = lockfile("good.lock", 2, 1);
+    let bad = dir().join("bad.lock");
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replace("trainable = true", "trainable = yes");
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l == "trainable = yes").unwrap() + 1;
+    assert_error(
+        &repro(&[&"diff", &good, &bad]),
+        &bad,
+        &format!("lockfile line {line}: `trainable`"),
+    );
+    let truncated = dir().join("truncated.lock");
+    let whole = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(&truncated, &whole[..whole.rfind("blake3").unwrap()]).unwrap();
+    assert_error(
+        &repro(&[&"diff", &truncated, &good]),
+        &truncated,
+        "(is the file truncated?)",
+    );
+    let missing = dir().join("missing.lock");
+    assert_error(&repro(&[&"diff", &good, &missing]), &missing, "reading");
+    let garbage = dir().join("garbage.bin");
+    std::fs::write(&garbage, [0u8, 159, 146, 150, 7, 8]).unwrap();
+    assert_error(&repro(&[&"diff", &garbage, &good]), &garbage, "not UTF-8");
+
+    let ck = checkpoint("x.safetensors", 2, 1);
+    assert_error(
+        &repro(&[&"explain", &ck, &"wieght"]),
+        &ck,
+        "has no parameter `wieght`; did you mean `weight`?",
+    );
+    assert_error(&repro(&[&"explain", &good, &"weight"]), &good, "not a safetensors file");
+    assert_error(&repro(&[&"lock", &garbage]), &garbage, "not UTF-8");
+    let truncated_ck = dir().join("truncated.safetensors");
+    let bytes = std::fs::read(&ck).unwrap();
+    std::fs::write(&truncated_ck, &bytes[..bytes.len() - 1]).unwrap();
+    assert_error(&repro(&[&"lock", &truncated_ck]), &truncated_ck, "truncated");
+    assert_eq!(repro(&[&"explain", &ck, &"weight", &"--bins", &"0"]).code, 2);
+}

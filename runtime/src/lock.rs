@@ -1,0 +1,652 @@
+//! Init lockfiles: a reviewable text record of every parameter's initial values, checked in CI.
+//!
+//! A lockfile is a [`Manifest`] as text: a short header (format, number of
+//! parameters, seed, model version), then one `[[param]]` block per parameter,
+//! sorted by path, each line one fact (path, shape, dtype, init, version,
+//! trainable, spec version, BLAKE3 of the exact bits). It is valid TOML, so any
+//! TOML reader can load it, and a change to the model shows in code review as a
+//! change to the few lines it touches.
+//!
+//! [`check`] is the helper for a test suite: it passes when the model agrees
+//! with the lockfile and fails with the semantic diff ([`crate::diff`]) when it
+//! does not. It rewrites the file only when the environment variable
+//! `REPRODUCIBLE_LOCK=overwrite` asks for it (as `INSTA_UPDATE` and
+//! `TRYBUILD=overwrite` do for snapshots), and never a file it cannot parse.
+//! Writes go to a temporary file in the same directory that is then renamed
+//! over the lockfile, so an interrupted run never leaves half a lockfile.
+//!
+//! ```
+//! use reproducible::layers::{linear, Linear};
+//! use reproducible::lock::{self, Checked, Mode};
+//! use reproducible::manifest::Manifest;
+//! use reproducible::Init;
+//!
+//! let file = std::env::temp_dir().join(format!("doc-lock-{}.lock", std::process::id()));
+//! let manifest = Manifest::init::<Linear>(&linear(4, 2), &Init::new(42))?;
+//! // First run: create the lockfile (in a test suite, REPRODUCIBLE_LOCK=overwrite does this).
+//! assert_eq!(lock::check_with(&file, &manifest, Mode::Overwrite)?, Checked::Created);
+//! assert_eq!(lock::check_with(&file, &manifest, Mode::Check)?, Checked::Matches);
+//! // A wider layer no longer matches, and the error says how.
+//! let wider = Manifest::init::<Linear>(&linear(4, 3), &Init::new(42))?;
+//! let err = lock::check_with(&file, &wider, Mode::Check).unwrap_err().to_string();
+//! assert!(err.contains("changed: weight: shape [2, 4] -> [3, 4]"));
+//! assert!(lock::read(&file)?.get("bias").unwrap().trainable);
+//! # std::fs::remove_file(&file).unwrap();
+//! # Ok::<(), reproducible::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::diff::{diff, Diff};
+use crate::error::{Error, Result};
+use crate::manifest::{check_spec_version, parse_dtype, Digest, Manifest, ParamRecord};
+use crate::scheme::{closest, Scheme};
+
+/// The lockfile format version this crate writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The environment variable [`check`] reads: `overwrite` rewrites a lockfile
+/// that differs from the model (or creates a missing one).
+pub const ENV: &str = "REPRODUCIBLE_LOCK";
+
+/// What [`check_with`] does when the model and the lockfile differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Fail with the diff (the default, and what CI runs).
+    Check,
+    /// Write the model's manifest over the lockfile (or create it).
+    Overwrite,
+}
+
+impl Mode {
+    /// The mode [`ENV`] asks for: unset or empty is [`Mode::Check`], `overwrite`
+    /// is [`Mode::Overwrite`]; anything else is an error naming the variable.
+    pub fn from_env() -> Result<Self> {
+        Self::parse(std::env::var(ENV).ok().as_deref())
+    }
+
+    /// The mode a value of [`ENV`] asks for.
+    pub fn parse(value: Option<&str>) -> Result<Self> {
+        match value.map(str::trim) {
+            None | Some("") | Some("check") => Ok(Mode::Check),
+            Some("overwrite") => Ok(Mode::Overwrite),
+            Some(other) => Err(Error::Config {
+                path: ENV.to_owned(),
+                layer: "environment variable".to_owned(),
+                reason: format!("unknown value `{other}`; expected `overwrite` or nothing"),
+            }),
+        }
+    }
+}
+
+/// What [`check_with`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Checked {
+    /// The lockfile and the model agree.
+    Matches,
+    /// There was no lockfile; it was written ([`Mode::Overwrite`]).
+    Created,
+    /// The lockfile differed and was rewritten ([`Mode::Overwrite`]); the diff.
+    Updated(Diff),
+}
+
+/// Compares `manifest` with the lockfile `file`, rewriting it only if [`ENV`]
+/// says `overwrite`. Fails with the semantic diff when they differ, and on a
+/// missing, unreadable or malformed lockfile (which is never rewritten).
+pub fn check(file: impl AsRef<Path>, manifest: &Manifest) -> Result<Checked> {
+    check_with(file, manifest, Mode::from_env()?)
+}
+
+/// [`check`], panicking with the error's readable message: for tests, where an
+/// unwrapped error would print its `Debug` form.
+#[track_caller]
+pub fn assert_locked(file: impl AsRef<Path>, manifest: &Manifest) {
+    if let Err(e) = check(file, manifest) {
+        panic!("{e}");
+    }
+}
+
+/// [`check`] with an explicit mode instead of the environment's.
+pub fn check_with(file: impl AsRef<Path>, manifest: &Manifest, mode: Mode) -> Result<Checked> {
+    let file = file.as_ref();
+    let old = match std::fs::read(file) {
+        Ok(bytes) => Some(parse_bytes(&bytes, &file.display().to_string())?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(lock_error(file, None, format!("reading: {e}"))),
+    };
+    match (old, mode) {
+        (None, Mode::Check) => Err(lock_error(
+            file,
+            None,
+            format!("does not exist; run the test with {ENV}=overwrite to create it, then commit it"),
+        )),
+        (None, Mode::Overwrite) => {
+            write(file, manifest)?;
+            Ok(Checked::Created)
+        }
+        (Some(old), mode) => {
+            let d = diff(&old, manifest);
+            if d.is_same() {
+                Ok(Checked::Matches)
+            } else if mode == Mode::Overwrite {
+                write(file, manifest)?;
+                Ok(Checked::Updated(d))
+            } else {
+                Err(lock_error(
+                    file,
+                    None,
+                    format!(
+                        "the model's initialisation differs from the lockfile:\n{d}\
+                         If the change is intended, rerun with {ENV}=overwrite and commit the updated lockfile."
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Reads and parses the lockfile `file`.
+pub fn read(file: impl AsRef<Path>) -> Result<Manifest> {
+    let file = file.as_ref();
+    let bytes = std::fs::read(file).map_err(|e| lock_error(file, None, format!("reading: {e}")))?;
+    parse_bytes(&bytes, &file.display().to_string())
+}
+
+/// Writes `manifest` to `file` as a lockfile, atomically (temporary file, sync, rename).
+pub fn write(file: impl AsRef<Path>, manifest: &Manifest) -> Result<()> {
+    let file = file.as_ref();
+    let text = render(manifest);
+    let name = file
+        .file_name()
+        .ok_or_else(|| lock_error(file, None, "the path names no file".to_owned()))?
+        .to_string_lossy();
+    let tmp: PathBuf = file.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let attempt = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)?;
+        // Make the rename itself durable where the platform allows it.
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    };
+    attempt().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        lock_error(file, None, format!("writing: {e}"))
+    })
+}
+
+/// The lockfile text of `manifest`.
+pub fn render(manifest: &Manifest) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "# reproducible init lockfile: how every parameter's initial values were made.\n\
+         # Compared by reproducible::lock::check and `repro diff`; after an intended change,\n\
+         # rerun the test with REPRODUCIBLE_LOCK=overwrite and review this file's diff.\n",
+    );
+    let _ = writeln!(s, "lockfile = {FORMAT}");
+    let _ = writeln!(s, "parameters = {}", manifest.len());
+    if let Some(seed) = manifest.seed {
+        let _ = writeln!(s, "seed = {seed}");
+    }
+    let _ = writeln!(s, "model_version = {}", manifest.model_version);
+    for p in manifest.params() {
+        let _ = writeln!(s, "\n[[param]]");
+        let _ = writeln!(s, "path = {}", quote(&p.path));
+        if let Some(alias) = &p.alias {
+            let _ = writeln!(s, "alias = {}", quote(alias));
+        }
+        let dims: Vec<String> = p.shape.iter().map(usize::to_string).collect();
+        let _ = writeln!(s, "shape = [{}]", dims.join(", "));
+        let _ = writeln!(s, "dtype = {}", quote(p.dtype.as_str()));
+        let _ = writeln!(s, "init = {}", quote(&p.scheme.to_string()));
+        let _ = writeln!(s, "version = {}", p.version);
+        if manifest.seed != Some(p.seed) {
+            let _ = writeln!(s, "seed = {}", p.seed);
+        }
+        let _ = writeln!(s, "trainable = {}", p.trainable);
+        let _ = writeln!(s, "spec_version = {}", p.spec_version);
+        let _ = writeln!(s, "blake3 = {}", quote(&p.digest.to_string()));
+    }
+    s
+}
+
+/// A TOML basic string.
+fn quote(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 2);
+    s.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            '\r' => s.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(s, "\\u{:04X}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// An error about the lockfile `file`, at a 1-based line when there is one.
+///
+/// `Error` has no lockfile variant yet; `Checkpoint` carries the file and the reason.
+fn lock_error(file: &Path, line: Option<usize>, reason: String) -> Error {
+    named_error(&file.display().to_string(), line, reason)
+}
+
+fn named_error(file: &str, line: Option<usize>, reason: String) -> Error {
+    Error::Checkpoint {
+        file: file.to_owned(),
+        reason: match line {
+            Some(n) => format!("lockfile line {n}: {reason}"),
+            None => format!("lockfile: {reason}"),
+        },
+    }
+}
+
+fn parse_bytes(bytes: &[u8], file: &str) -> Result<Manifest> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text, file),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(named_error(
+                file,
+                Some(line),
+                "not UTF-8 text: not a lockfile".to_owned(),
+            ))
+        }
+    }
+}
+
+/// A value on the right of `=`.
+#[derive(Debug)]
+enum Value {
+    Int(u64),
+    Str(String),
+    Bool(bool),
+    Ints(Vec<u64>),
+}
+
+impl Value {
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "an integer",
+            Value::Str(_) => "a string",
+            Value::Bool(_) => "a boolean",
+            Value::Ints(_) => "an array",
+        }
+    }
+}
+
+/// One `key = value` with its line.
+#[derive(Debug)]
+struct Field {
+    line: usize,
+    value: Value,
+}
+
+/// The keys of a section, each at most once.
+#[derive(Debug, Default)]
+struct Section {
+    line: usize,
+    header: bool,
+    fields: HashMap<&'static str, Field>,
+}
+
+const HEADER_KEYS: [&str; 4] = ["lockfile", "parameters", "seed", "model_version"];
+const PARAM_KEYS: [&str; 10] = [
+    "path",
+    "alias",
+    "shape",
+    "dtype",
+    "init",
+    "version",
+    "seed",
+    "trainable",
+    "spec_version",
+    "blake3",
+];
+
+/// Parses lockfile text; `file` names it in errors. Every error names the line;
+/// nothing panics on any input.
+pub fn parse(text: &str, file: &str) -> Result<Manifest> {
+    let err = |line: usize, reason: String| named_error(file, Some(line), reason);
+    let mut header = Section {
+        line: 1,
+        header: true,
+        ..Section::default()
+    };
+    let mut blocks: Vec<Section> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let no = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('[') {
+            let table = strip_comment(line).ok_or_else(|| err(no, "unterminated table header".into()))?;
+            if table == "[[param]]" {
+                blocks.push(Section {
+                    line: no,
+                    ..Section::default()
+                });
+                continue;
+            }
+            return Err(err(no, format!("unknown table `{table}`; expected `[[param]]`")));
+        }
+        let Some((key, rest)) = line.split_once('=') else {
+            return Err(err(
+                no,
+                format!("expected `key = value` or `[[param]]`, found `{line}`"),
+            ));
+        };
+        let key = key.trim();
+        let (section, known): (&mut Section, &[&'static str]) = match blocks.last_mut() {
+            Some(b) => (b, &PARAM_KEYS),
+            None => (&mut header, &HEADER_KEYS),
+        };
+        let Some(&key) = known.iter().find(|k| **k == key) else {
+            let place = if section.header {
+                "the header"
+            } else {
+                "a [[param]] block"
+            };
+            let hint = closest(key, known)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(err(
+                no,
+                format!("unknown key `{key}` in {place}{hint} (known: {})", known.join(", ")),
+            ));
+        };
+        let value = parse_value(rest.trim()).map_err(|e| err(no, format!("`{key}`: {e}")))?;
+        if let Some(prev) = section.fields.get(key) {
+            return Err(err(no, format!("`{key}` is already set at line {}", prev.line)));
+        }
+        section.fields.insert(key, Field { line: no, value });
+    }
+
+    let h = &header;
+    let (format_version, format_line) = h.req_int(file, "lockfile", u32::MAX as u64)?;
+    if format_version != FORMAT as u64 {
+        return Err(err(
+            format_line,
+            format!(
+                "lockfile format {format_version} is not supported: this version of reproducible reads format {FORMAT}"
+            ),
+        ));
+    }
+    let count = h.req_int(file, "parameters", u64::MAX)?;
+    let seed = h.opt_int(file, "seed", u64::MAX)?.map(|(s, _)| s);
+    let model_version = h.req_int(file, "model_version", u32::MAX as u64)?.0 as u32;
+
+    let mut params = Vec::with_capacity(blocks.len());
+    let mut lines: HashMap<String, usize> = HashMap::new();
+    for b in &blocks {
+        let (path, path_line) = b.req_str(file, "path")?;
+        if let Some(prev) = lines.insert(path.to_owned(), path_line) {
+            return Err(err(
+                path_line,
+                format!("parameter `{path}` is already listed at line {prev}"),
+            ));
+        }
+        let alias = b.opt_str(file, "alias")?.map(|(a, _)| a.to_owned());
+        let (shape, shape_line) = b.req_ints(file, "shape")?;
+        let shape: Vec<usize> = shape
+            .iter()
+            .map(|&d| usize::try_from(d))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| {
+                err(
+                    shape_line,
+                    format!("`shape`: {shape:?} has a dimension too large for this machine"),
+                )
+            })?;
+        if shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none() {
+            return Err(err(
+                shape_line,
+                format!("`shape`: {shape:?} has more elements than fit in usize"),
+            ));
+        }
+        let (dtype, dtype_line) = b.req_str(file, "dtype")?;
+        let dtype = parse_dtype(dtype).map_err(|e| err(dtype_line, format!("`dtype`: {e}")))?;
+        let (init, init_line) = b.req_str(file, "init")?;
+        let scheme: Scheme = init.parse().map_err(|e| err(init_line, format!("`init`: {e}")))?;
+        scheme
+            .plan(&shape)
+            .map_err(|e| err(init_line, format!("`init` cannot initialise shape {shape:?}: {e}")))?;
+        let version = b.req_int(file, "version", u32::MAX as u64)?.0 as u32;
+        let param_seed = match (b.opt_int(file, "seed", u64::MAX)?, seed) {
+            (Some((s, _)), _) | (None, Some(s)) => s,
+            (None, None) => {
+                return Err(err(
+                    b.line,
+                    format!("parameter `{path}` has no `seed`, and the header sets none"),
+                ))
+            }
+        };
+        let trainable = b.req_bool(file, "trainable")?;
+        let (spec_version, spec_line) = b.req_int(file, "spec_version", u32::MAX as u64)?;
+        check_spec_version(spec_version as u32).map_err(|e| err(spec_line, format!("`spec_version`: {e}")))?;
+        let (digest, digest_line) = b.req_str(file, "blake3")?;
+        let digest: Digest = digest.parse().map_err(|e| err(digest_line, format!("`blake3`: {e}")))?;
+        params.push(ParamRecord {
+            path: path.to_owned(),
+            alias,
+            shape,
+            dtype,
+            scheme,
+            version,
+            seed: param_seed,
+            spec_version: spec_version as u32,
+            trainable,
+            digest,
+        });
+    }
+    if count.0 != params.len() as u64 {
+        return Err(err(
+            count.1,
+            format!(
+                "`parameters = {}` but the file has {} [[param]] blocks: is it truncated or badly merged?",
+                count.0,
+                params.len()
+            ),
+        ));
+    }
+    Manifest::new(seed, model_version, params).map_err(|e| named_error(file, None, e.to_string()))
+}
+
+impl Section {
+    fn missing(&self, file: &str, key: &str) -> Error {
+        let what = if self.header {
+            format!("the header has no `{key}`")
+        } else {
+            format!("the [[param]] block starting here has no `{key}`")
+        };
+        named_error(file, Some(self.line), format!("{what} (is the file truncated?)"))
+    }
+
+    fn get(&self, file: &str, key: &str, want: &str) -> Result<Option<(&Value, usize)>> {
+        match self.fields.get(key) {
+            None => Ok(None),
+            Some(f) => {
+                let ok = matches!(
+                    (&f.value, want),
+                    (Value::Int(_), "an integer")
+                        | (Value::Str(_), "a string")
+                        | (Value::Bool(_), "a boolean")
+                        | (Value::Ints(_), "an array")
+                );
+                if ok {
+                    Ok(Some((&f.value, f.line)))
+                } else {
+                    Err(named_error(
+                        file,
+                        Some(f.line),
+                        format!("`{key}` must be {want}, found {}", f.value.kind()),
+                    ))
+                }
+            }
+        }
+    }
+
+    fn opt_int(&self, file: &str, key: &str, max: u64) -> Result<Option<(u64, usize)>> {
+        match self.get(file, key, "an integer")? {
+            Some((Value::Int(v), line)) if *v <= max => Ok(Some((*v, line))),
+            Some((Value::Int(v), line)) => Err(named_error(
+                file,
+                Some(line),
+                format!("`{key}` is {v}, more than its largest value {max}"),
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    fn req_int(&self, file: &str, key: &str, max: u64) -> Result<(u64, usize)> {
+        self.opt_int(file, key, max)?.ok_or_else(|| self.missing(file, key))
+    }
+
+    fn opt_str(&self, file: &str, key: &str) -> Result<Option<(&str, usize)>> {
+        Ok(match self.get(file, key, "a string")? {
+            Some((Value::Str(s), line)) => Some((s.as_str(), line)),
+            _ => None,
+        })
+    }
+
+    fn req_str(&self, file: &str, key: &str) -> Result<(&str, usize)> {
+        self.opt_str(file, key)?.ok_or_else(|| self.missing(file, key))
+    }
+
+    fn req_ints(&self, file: &str, key: &str) -> Result<(&[u64], usize)> {
+        match self.get(file, key, "an array")? {
+            Some((Value::Ints(v), line)) => Ok((v.as_slice(), line)),
+            _ => Err(self.missing(file, key)),
+        }
+    }
+
+    fn req_bool(&self, file: &str, key: &str) -> Result<bool> {
+        match self.get(file, key, "a boolean")? {
+            Some((Value::Bool(b), _)) => Ok(*b),
+            _ => Err(self.missing(file, key)),
+        }
+    }
+}
+
+/// `text` without a trailing `# comment`, or `None` if something else follows
+/// a closing `]`. Only for table headers, which hold no strings.
+fn strip_comment(line: &str) -> Option<&str> {
+    let end = line.rfind(']')?;
+    let (table, rest) = line.split_at(end + 1);
+    let rest = rest.trim();
+    (rest.is_empty() || rest.starts_with('#')).then_some(table)
+}
+
+/// Parses the text right of `=`: a value, then optional whitespace and `# comment`.
+fn parse_value(text: &str) -> std::result::Result<Value, String> {
+    let (value, rest) = if let Some(body) = text.strip_prefix('"') {
+        let (s, rest) = parse_string(body)?;
+        (Value::Str(s), rest)
+    } else if let Some(body) = text.strip_prefix('[') {
+        let close = body.find(']').ok_or("unterminated array: expected `]`")?;
+        let items = body[..close].trim();
+        let mut out = Vec::new();
+        if !items.is_empty() {
+            for item in items.trim_end_matches(',').split(',') {
+                out.push(parse_int(item.trim())?);
+            }
+        }
+        (Value::Ints(out), &body[close + 1..])
+    } else {
+        let end = text.find(|c: char| c.is_whitespace() || c == '#').unwrap_or(text.len());
+        let (word, rest) = text.split_at(end);
+        let value = match word {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "" => return Err("expected a value after `=`".into()),
+            w if w.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') => Value::Int(parse_int(w)?),
+            w => {
+                return Err(format!(
+                    "expected a string, an integer, a boolean or an array, found `{w}`"
+                ))
+            }
+        };
+        (value, rest)
+    };
+    let rest = rest.trim();
+    if rest.is_empty() || rest.starts_with('#') {
+        Ok(value)
+    } else {
+        Err(format!("unexpected `{rest}` after the value"))
+    }
+}
+
+fn parse_int(text: &str) -> std::result::Result<u64, String> {
+    if text.is_empty() {
+        return Err("expected an integer, found nothing".into());
+    }
+    if text.starts_with('-') && text.len() > 1 && text[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{text}` is negative; expected a non-negative integer"));
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{text}` is not a non-negative integer"));
+    }
+    text.parse::<u64>()
+        .map_err(|_| format!("`{text}` is too large (at most {})", u64::MAX))
+}
+
+/// Parses a TOML basic string after its opening quote; returns it and the rest.
+fn parse_string(body: &str) -> std::result::Result<(String, &str), String> {
+    let mut out = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Ok((out, &body[i + 1..])),
+            '\\' => {
+                let (_, e) = chars.next().ok_or("unterminated string: a `\\` ends the line")?;
+                match e {
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'b' => out.push('\u{8}'),
+                    'f' => out.push('\u{c}'),
+                    'u' | 'U' => {
+                        let n = if e == 'u' { 4 } else { 8 };
+                        let hex: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
+                        let code = (hex.len() == n && hex.chars().all(|c| c.is_ascii_hexdigit()))
+                            .then(|| u32::from_str_radix(&hex, 16).ok())
+                            .flatten()
+                            .ok_or_else(|| format!("`\\{e}` needs {n} hex digits, found `{hex}`"))?;
+                        out.push(
+                            char::from_u32(code)
+                                .ok_or_else(|| format!("`\\{e}{hex}` is not a Unicode scalar value"))?,
+                        );
+                    }
+                    other => return Err(format!("unknown escape `\\{other}` in a string")),
+                }
+            }
+            c if c.is_control() && c != '\t' => {
+                return Err(format!(
+                    "control character U+{:04X} in a string; write it escaped",
+                    c as u32
+                ))
+            }
+            c => out.push(c),
+        }
+    }
+    Err("unterminated string: expected a closing `\"`".into())
+}

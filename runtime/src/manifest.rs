@@ -1,0 +1,604 @@
+//! What a model's initialisation is made of: one record per parameter, with a
+//! digest of its exact bits.
+//!
+//! A [`Manifest`] lists, for every parameter, how its values were made (path,
+//! shape, dtype, init scheme, declared version, seed, spec version, trainable)
+//! and a BLAKE3 [`Digest`] of the values themselves: the tensor's raw bytes, each
+//! element little-endian, in row-major order (exactly the bytes a safetensors
+//! file stores). Two manifests compare with [`crate::diff::diff`]; a manifest is
+//! written to and checked against a lockfile with [`crate::lock`].
+//!
+//! It is taken from a model built by [`Manifest::init`] (or from the model and
+//! provenance of [`crate::model::init_with_provenance`]), from a keyed
+//! `VarBuilder` ([`Manifest::of_keyed`]), or from a checkpoint on disk
+//! ([`StoredCheckpoint::manifest`], which hashes the stored bytes without loading
+//! the whole file).
+//!
+//! ```
+//! use reproducible::layers::{linear, Linear};
+//! use reproducible::manifest::Manifest;
+//! use reproducible::Init;
+//!
+//! let manifest = Manifest::init::<Linear>(&linear(4, 2), &Init::new(42))?;
+//! let weight = manifest.get("weight").unwrap();
+//! assert_eq!(weight.shape, [2, 4]);
+//! assert_eq!(weight.version, 1);
+//! // The same seed, path, version, scheme, shape and dtype: the same bits, forever.
+//! let again = Manifest::init::<Linear>(&linear(4, 2), &Init::new(42))?;
+//! assert_eq!(again.get("weight").unwrap().digest, weight.digest);
+//! # Ok::<(), reproducible::Error>(())
+//! ```
+//!
+//! The macro does not record a field's Rust name when `key = ".."` keeps an
+//! older path, so [`ParamRecord::alias`] is empty unless set with
+//! [`Manifest::with_alias`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::backend::KeyedVars;
+use crate::checkpoint::{Metadata, METADATA_KEY};
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::model::{init_with_provenance, Model, ModelExt};
+use crate::provenance::Provenance;
+use crate::scheme::Scheme;
+use crate::stream::SPEC_VERSION;
+
+/// A BLAKE3 digest of a tensor's bytes (little-endian elements, row-major).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Digest(*blake3::hash(bytes).as_bytes())
+    }
+
+    /// The digest of a tensor's values: [`tensor_bytes`] hashed.
+    pub fn of_tensor(tensor: &Tensor) -> Result<Self> {
+        Ok(Self::of(&tensor_bytes(tensor)?))
+    }
+
+    /// The first 12 hex digits, for human-readable reports.
+    pub fn short(&self) -> String {
+        self.to_string()[..12].to_owned()
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({self})")
+    }
+}
+
+impl FromStr for Digest {
+    type Err = String;
+
+    /// Parses 64 lowercase hex digits.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bytes = s.as_bytes();
+        let hex = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        if bytes.len() != 64 {
+            return Err(format!(
+                "expected 64 lowercase hex digits, found {} characters",
+                s.chars().count()
+            ));
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            match (hex(pair[0]), hex(pair[1])) {
+                (Some(hi), Some(lo)) => out[i] = hi << 4 | lo,
+                _ => return Err(format!("expected 64 lowercase hex digits, found `{s}`")),
+            }
+        }
+        Ok(Digest(out))
+    }
+}
+
+/// How one parameter was made, and a digest of the values it got.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamRecord {
+    /// Dotted path: the stream path and the checkpoint name.
+    pub path: String,
+    /// Another name of the parameter: its name in code when `key = ".."` keeps an
+    /// older path, or the path it had before a rename. `None` unless set with
+    /// [`Manifest::with_alias`] (the macro does not record field names).
+    pub alias: Option<String>,
+    /// Global shape.
+    pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+    /// The init scheme.
+    pub scheme: Scheme,
+    /// Declared version.
+    pub version: u32,
+    /// The seed of its stream.
+    pub seed: u64,
+    /// The spec version of the generator that made it.
+    pub spec_version: u32,
+    /// Whether it is trainable (false: frozen parameter or buffer).
+    pub trainable: bool,
+    /// BLAKE3 of the exact bits.
+    pub digest: Digest,
+}
+
+impl ParamRecord {
+    /// The record of `tensor`, made as `provenance` says. Fails, naming the path,
+    /// when the tensor's shape or dtype is not the recorded one, when the scheme
+    /// text does not parse, or when the spec version is unknown.
+    pub fn from_provenance(provenance: &Provenance, tensor: &Tensor) -> Result<Self> {
+        let path = &provenance.path;
+        if tensor.dims() != provenance.shape.as_slice() {
+            return Err(param_error(
+                path,
+                format!(
+                    "the tensor has shape {:?} but its provenance records {:?}",
+                    tensor.dims(),
+                    provenance.shape
+                ),
+            ));
+        }
+        let dtype = parse_dtype(&provenance.dtype).map_err(|e| param_error(path, e))?;
+        if tensor.dtype() != dtype {
+            return Err(param_error(
+                path,
+                format!(
+                    "the tensor has dtype {} but its provenance records {}",
+                    tensor.dtype().as_str(),
+                    provenance.dtype
+                ),
+            ));
+        }
+        Self::described(provenance, Digest::of_tensor(tensor).map_err(|e| e.at_path(path))?)
+    }
+
+    /// The record of a parameter made as `provenance` says, whose bytes hash to `digest`.
+    fn described(provenance: &Provenance, digest: Digest) -> Result<Self> {
+        let path = &provenance.path;
+        check_spec_version(provenance.spec_version).map_err(|e| param_error(path, e))?;
+        let scheme: Scheme = provenance.scheme.parse().map_err(|e: Error| e.at_path(path))?;
+        Ok(ParamRecord {
+            path: path.clone(),
+            alias: None,
+            shape: provenance.shape.clone(),
+            dtype: parse_dtype(&provenance.dtype).map_err(|e| param_error(path, e))?,
+            scheme,
+            version: provenance.version,
+            seed: provenance.seed,
+            spec_version: provenance.spec_version,
+            trainable: provenance.trainable,
+            digest,
+        })
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// Every parameter of a model, sorted by path, with the model's version and seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    /// The seed every parameter was initialised with (`None` when they differ or
+    /// it is unknown; each record keeps its own).
+    pub seed: Option<u64>,
+    /// The model-level version (`#[reproducible_model(version = N)]`).
+    pub model_version: u32,
+    params: Vec<ParamRecord>,
+}
+
+impl Manifest {
+    /// A manifest of `params`, sorted by path. Fails on two records with one path.
+    pub fn new(seed: Option<u64>, model_version: u32, mut params: Vec<ParamRecord>) -> Result<Self> {
+        params.sort_by(|a, b| a.path.cmp(&b.path));
+        if let Some(w) = params.windows(2).find(|w| w[0].path == w[1].path) {
+            return Err(param_error(&w[0].path, "is listed twice"));
+        }
+        Ok(Self {
+            seed,
+            model_version,
+            params,
+        })
+    }
+
+    /// Builds `M` from `init` and returns its manifest (the model is dropped).
+    pub fn init<M: Model>(config: &M::Config, init: &Init) -> Result<Self> {
+        let (model, provenance) = init_with_provenance::<M>(config, init)?;
+        Self::of_model(&model, &provenance)
+    }
+
+    /// The manifest of a model and the provenance [`init_with_provenance`] returned
+    /// with it. Every parameter needs a record and every record a parameter.
+    pub fn of_model<M: Model>(model: &M, provenance: &[Provenance]) -> Result<Self> {
+        let tensors: Vec<(String, Tensor)> = model.parameters().into_iter().map(|p| (p.path, p.tensor)).collect();
+        Self::from_parts(M::MODEL_VERSION, provenance, &tensors)
+    }
+
+    /// The manifest of everything a keyed `VarBuilder` created, at `model_version`.
+    pub fn of_keyed(keyed: &KeyedVars, model_version: u32) -> Result<Self> {
+        Self::from_parts(model_version, &keyed.provenance(), &keyed.tensors())
+    }
+
+    /// The manifest of `tensors` made as `provenance` says, matched by path.
+    /// Fails, naming each path, on a tensor without a record or a record without
+    /// a tensor, and on a shape or dtype other than the recorded one.
+    pub fn from_parts(model_version: u32, provenance: &[Provenance], tensors: &[(String, Tensor)]) -> Result<Self> {
+        let by_path: BTreeMap<&str, &Tensor> = tensors.iter().map(|(p, t)| (p.as_str(), t)).collect();
+        let recorded: HashSet<&str> = provenance.iter().map(|p| p.path.as_str()).collect();
+        if let Some(path) = by_path.keys().find(|p| !recorded.contains(*p)) {
+            return Err(param_error(
+                path,
+                "the model holds it but no provenance was recorded for it",
+            ));
+        }
+        let params = provenance
+            .iter()
+            .map(|p| match by_path.get(p.path.as_str()) {
+                Some(t) => ParamRecord::from_provenance(p, t),
+                None => Err(param_error(
+                    &p.path,
+                    "has a provenance record but the model holds no such tensor",
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Self::new(common_seed(&params), model_version, params)
+    }
+
+    /// Sets the alias of the parameter at `path` (see [`ParamRecord::alias`]).
+    pub fn with_alias(mut self, path: &str, alias: &str) -> Result<Self> {
+        match self.params.iter_mut().find(|p| p.path == path) {
+            Some(p) => p.alias = Some(alias.to_owned()),
+            None => {
+                return Err(param_error(
+                    path,
+                    "cannot take an alias: the manifest has no such parameter",
+                ))
+            }
+        }
+        Ok(self)
+    }
+
+    /// The records, sorted by path.
+    pub fn params(&self) -> &[ParamRecord] {
+        &self.params
+    }
+
+    /// The record of `path`.
+    pub fn get(&self, path: &str) -> Option<&ParamRecord> {
+        self.params
+            .binary_search_by(|p| p.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.params[i])
+    }
+
+    /// The number of parameters.
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Whether there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+}
+
+/// The seed of every record when they share one.
+fn common_seed(params: &[ParamRecord]) -> Option<u64> {
+    let first = params.first()?.seed;
+    params.iter().all(|p| p.seed == first).then_some(first)
+}
+
+/// An error about one parameter (swap for a dedicated variant when `Error` gains one).
+pub(crate) fn param_error(path: &str, reason: impl Into<String>) -> Error {
+    Error::Config {
+        path: path.to_owned(),
+        layer: "parameter".to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Accepts the spec versions this build can regenerate.
+pub(crate) fn check_spec_version(v: u32) -> std::result::Result<(), String> {
+    if (1..=SPEC_VERSION).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown spec version {v}: this build of reproducible implements spec versions 1 to {SPEC_VERSION}"
+        ))
+    }
+}
+
+/// Parses a dtype name as candle writes it (`f32`, `bf16`, `u8`, ...).
+pub(crate) fn parse_dtype(name: &str) -> std::result::Result<DType, String> {
+    name.parse::<DType>()
+        .map_err(|_| format!("unknown dtype `{name}`; expected f32, f64, f16, bf16 or another candle dtype name"))
+}
+
+/// A tensor's values as bytes: each element little-endian, row-major. This is
+/// what safetensors stores and what [`Digest`]s are taken of; copies from the
+/// device when needed.
+pub fn tensor_bytes(tensor: &Tensor) -> Result<Vec<u8>> {
+    let flat = tensor.flatten_all()?;
+    macro_rules! le {
+        ($t:ty) => {
+            flat.to_vec1::<$t>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        };
+    }
+    Ok(match tensor.dtype() {
+        DType::F32 => le!(f32),
+        DType::F64 => le!(f64),
+        DType::F16 => le!(half::f16),
+        DType::BF16 => le!(half::bf16),
+        DType::U8 => le!(u8),
+        DType::U32 => le!(u32),
+        DType::I16 => le!(i16),
+        DType::I32 => le!(i32),
+        DType::I64 => le!(i64),
+        other => {
+            return Err(Error::Candle(candle_core::Error::Msg(format!(
+                "cannot take the bytes of a {} tensor",
+                other.as_str()
+            ))))
+        }
+    })
+}
+
+/// The largest safetensors header accepted (safetensors' own limit).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// A safetensors checkpoint with `reproducible` metadata, opened for streaming:
+/// the header is parsed and validated, tensor data is read only when asked for.
+#[derive(Clone, Debug)]
+pub struct StoredCheckpoint {
+    file: PathBuf,
+    data_start: u64,
+    metadata: Metadata,
+    tensors: BTreeMap<String, StoredTensor>,
+}
+
+/// A tensor as a checkpoint's header describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredTensor {
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Element type name (`f32`, `bf16`, ...).
+    pub dtype: String,
+    /// Byte range within the data section.
+    pub offsets: (u64, u64),
+}
+
+impl StoredCheckpoint {
+    /// Opens `file`: reads and validates its header only. Fails, naming the
+    /// file, on anything that is not a complete safetensors file with valid
+    /// `reproducible` metadata whose records match the stored tensors.
+    pub fn open(file: &Path) -> Result<Self> {
+        let err = |reason: String| Error::Checkpoint {
+            file: file.display().to_string(),
+            reason,
+        };
+        let mut f = File::open(file).map_err(|e| err(format!("reading: {e}")))?;
+        let len = f.metadata().map_err(|e| err(format!("reading: {e}")))?.len();
+        if len < 8 {
+            return Err(err(format!(
+                "not a safetensors file: {len} bytes, too short for a header"
+            )));
+        }
+        let mut n = [0u8; 8];
+        f.read_exact(&mut n).map_err(|e| err(format!("reading: {e}")))?;
+        let n = u64::from_le_bytes(n);
+        if n > MAX_HEADER || n > len - 8 {
+            return Err(err(format!(
+                "not a safetensors file: its first 8 bytes announce a {n}-byte header in a {len}-byte file"
+            )));
+        }
+        let mut header = vec![0u8; n as usize];
+        f.read_exact(&mut header).map_err(|e| err(format!("reading: {e}")))?;
+        let parsed: safetensors::tensor::Metadata =
+            serde_json::from_slice(&header).map_err(|e| err(format!("not a safetensors file: header: {e}")))?;
+        let data_len = parsed.data_len() as u64;
+        if data_len != len - 8 - n {
+            return Err(err(format!(
+                "truncated or corrupt: the header describes {data_len} bytes of tensor data, the file holds {}",
+                len - 8 - n
+            )));
+        }
+        let json = parsed
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(METADATA_KEY))
+            .ok_or_else(|| {
+                err(format!(
+                    "has no `{METADATA_KEY}` metadata: it was not written by reproducible::checkpoint::save"
+                ))
+            })?;
+        let metadata: Metadata =
+            serde_json::from_str(json).map_err(|e| err(format!("malformed `{METADATA_KEY}` metadata: {e}")))?;
+        check_spec_version(metadata.spec_version).map_err(&err)?;
+        let tensors: BTreeMap<String, StoredTensor> = parsed
+            .tensors()
+            .into_iter()
+            .map(|(name, info)| {
+                let stored = StoredTensor {
+                    shape: info.shape.clone(),
+                    dtype: st_dtype_name(info.dtype),
+                    offsets: (info.data_offsets.0 as u64, info.data_offsets.1 as u64),
+                };
+                (name, stored)
+            })
+            .collect();
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        for p in &metadata.params {
+            if !seen.insert(p.path.as_str()) {
+                problems.push(format!("its metadata records `{}` twice", p.path));
+                continue;
+            }
+            match tensors.get(&p.path) {
+                None => problems.push(format!("its metadata records `{}` but it holds no such tensor", p.path)),
+                Some(t) if t.shape != p.shape => problems.push(format!(
+                    "tensor `{}` has shape {:?} but its metadata records {:?}",
+                    p.path, t.shape, p.shape
+                )),
+                Some(t) if t.dtype != p.dtype => problems.push(format!(
+                    "tensor `{}` has dtype {} but its metadata records {}",
+                    p.path, t.dtype, p.dtype
+                )),
+                Some(_) => {}
+            }
+            if let Err(e) = check_spec_version(p.spec_version) {
+                problems.push(format!("`{}`: {e}", p.path));
+            }
+        }
+        let unrecorded: Vec<String> = tensors
+            .keys()
+            .filter(|k| !seen.contains(k.as_str()))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        if !unrecorded.is_empty() {
+            problems.push(format!(
+                "holds tensors its metadata does not describe: {}",
+                unrecorded.join(", ")
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(err(problems.join("; ")));
+        }
+        Ok(Self {
+            file: file.to_owned(),
+            data_start: 8 + n,
+            metadata,
+            tensors,
+        })
+    }
+
+    /// The file.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The `reproducible` metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The provenance of `path`.
+    pub fn provenance(&self, path: &str) -> Option<&Provenance> {
+        self.metadata.params.iter().find(|p| p.path == path)
+    }
+
+    /// The stored tensors by name.
+    pub fn tensors(&self) -> &BTreeMap<String, StoredTensor> {
+        &self.tensors
+    }
+
+    /// The total size of the tensor data in bytes.
+    pub fn data_len(&self) -> u64 {
+        self.tensors.values().map(|t| t.offsets.1 - t.offsets.0).sum()
+    }
+
+    fn err(&self, reason: String) -> Error {
+        Error::Checkpoint {
+            file: self.file.display().to_string(),
+            reason,
+        }
+    }
+
+    /// Reads the stored bytes of `path` (little-endian elements, row-major).
+    pub fn tensor_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        let t = self
+            .tensors
+            .get(path)
+            .ok_or_else(|| self.err(format!("holds no tensor `{path}`")))?;
+        let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
+        f.seek(SeekFrom::Start(self.data_start + t.offsets.0))
+            .map_err(|e| self.err(format!("reading `{path}`: {e}")))?;
+        let mut bytes = vec![0u8; (t.offsets.1 - t.offsets.0) as usize];
+        f.read_exact(&mut bytes)
+            .map_err(|e| self.err(format!("reading `{path}`: {e}")))?;
+        Ok(bytes)
+    }
+
+    /// Reads the tensor `path` onto `device`, in its stored dtype.
+    pub fn tensor(&self, path: &str, device: &Device) -> Result<Tensor> {
+        let bytes = self.tensor_bytes(path)?;
+        let t = &self.tensors[path];
+        let dtype = parse_dtype(&t.dtype).map_err(|e| self.err(format!("tensor `{path}`: {e}")))?;
+        Tensor::from_raw_buffer(&bytes, dtype, &t.shape, device).map_err(|e| self.err(format!("tensor `{path}`: {e}")))
+    }
+
+    /// The manifest of the checkpoint: its metadata, with digests of the stored
+    /// bytes, read in one pass in file order. `progress(done, total)` is called
+    /// with the number of bytes hashed so far.
+    pub fn manifest(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
+        let total = self.data_len();
+        let mut order: Vec<(&String, &StoredTensor)> = self.tensors.iter().collect();
+        order.sort_by_key(|(_, t)| t.offsets.0);
+        let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
+        f.seek(SeekFrom::Start(self.data_start))
+            .map_err(|e| self.err(format!("reading: {e}")))?;
+        let mut f = std::io::BufReader::with_capacity(1 << 20, f);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut digests = BTreeMap::new();
+        let mut done = 0u64;
+        progress(0, total);
+        for (name, t) in order {
+            let mut hasher = blake3::Hasher::new();
+            let mut left = t.offsets.1 - t.offsets.0;
+            while left > 0 {
+                let take = left.min(buf.len() as u64) as usize;
+                f.read_exact(&mut buf[..take])
+                    .map_err(|e| self.err(format!("reading `{name}`: {e}")))?;
+                hasher.update(&buf[..take]);
+                left -= take as u64;
+                done += take as u64;
+                progress(done, total);
+            }
+            digests.insert(name.as_str(), Digest(*hasher.finalize().as_bytes()));
+        }
+        let params = self
+            .metadata
+            .params
+            .iter()
+            .map(|p| ParamRecord::described(p, digests[p.path.as_str()]))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| self.err(e.to_string()))?;
+        let seed = self.metadata.seed.or_else(|| common_seed(&params));
+        Manifest::new(seed, self.metadata.model_version, params).map_err(|e| self.err(e.to_string()))
+    }
+}
+
+impl Manifest {
+    /// The manifest of the checkpoint `file` (see [`StoredCheckpoint::manifest`]).
+    pub fn from_checkpoint(file: &Path) -> Result<Self> {
+        StoredCheckpoint::open(file)?.manifest(&mut |_, _| {})
+    }
+}
+
+/// The name of a safetensors dtype as candle writes it.
+fn st_dtype_name(dtype: safetensors::Dtype) -> String {
+    match DType::try_from(dtype) {
+        Ok(d) => d.as_str().to_owned(),
+        Err(_) => format!("{dtype:?}").to_lowercase(),
+    }
+}
