@@ -15,10 +15,10 @@ use reproducible::prelude::*;
 use crate::story::{AttentionConfig, AttentionV1, AttentionV2};
 
 /// Version 3: version 2 with `gamma` re-rolled on purpose (its version bumped
-/// from 2 to 3); nothing else changes.
+/// from 1 to 2); nothing else changes.
 #[reproducible_model(config = AttentionConfig, version = 3)]
 pub struct AttentionV3 {
-    #[param(shape = [1, cfg.num_heads, 1, 1], init = normal(0.0, 1.0), version = 3)]
+    #[param(shape = [1, cfg.num_heads, 1, 1], init = normal(0.0, 1.0), version = 2)]
     gamma: Tensor,
     #[module(linear(cfg.dim, cfg.dim), unused = "the unused layer of the story, kept to show it changes nothing")]
     extra: Linear,

@@ -19,7 +19,7 @@ fn main() -> candle_core::Result<()> {
         "Attention(dim={}, heads={}), seed {seed}: version 1 -> version 2",
         cfg.dim, cfg.num_heads
     );
-    println!("version 2 adds `gamma` (version 2) and an unused `extra: Linear` before the old fields\n");
+    println!("version 2 adds `gamma` and an unused `extra: Linear` before the old fields\n");
     println!(
         "{:<14} {:>28} {:>34}",
         "parameter", "reproducible (keyed streams)", "one sequential generator (PyTorch)"

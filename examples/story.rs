@@ -59,11 +59,11 @@ impl AttentionV1 {
 }
 
 /// Version 2: the tidied block. It declares two new things first, as the
-/// refactor in the story did: a per-head `gamma` (version 2 of that parameter)
+/// refactor in the story did: a per-head `gamma`
 /// and a `Linear` that is never used (opted out, with a reason).
 #[reproducible_model(config = AttentionConfig, version = 2)]
 pub struct AttentionV2 {
-    #[param(shape = [1, cfg.num_heads, 1, 1], init = normal(0.0, 1.0), version = 2)]
+    #[param(shape = [1, cfg.num_heads, 1, 1], init = normal(0.0, 1.0))]
     gamma: Tensor,
     #[module(linear(cfg.dim, cfg.dim), unused = "the unused layer of the story, kept to show it changes nothing")]
     extra: Linear,

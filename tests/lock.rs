@@ -77,8 +77,10 @@ fn lines(d: &reproducible::diff::Diff) -> Vec<String> {
     d.to_string().lines().map(str::to_owned).collect()
 }
 
+/// `name` in a directory of its own: tests run in parallel, and one test's
+/// check for leftover temporary files must not see another's.
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("repro-lock-tests-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("repro-lock-tests-{}/{name}.d", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
@@ -353,7 +355,7 @@ fn the_story_reports_exactly_the_additions_then_exactly_the_bump() {
     assert_eq!(story.v2.unchanged, 3);
     let text = story.v2.to_string();
     assert_eq!(text.lines().filter(|l| l.starts_with("added: ")).count(), 3);
-    assert!(text.contains("added: gamma: [1, 4, 1, 1] f32, normal(mean=0.0, std=1.0), version 2\n"));
+    assert!(text.contains("added: gamma: [1, 4, 1, 1] f32, normal(mean=0.0, std=1.0), version 1\n"));
     assert!(text.ends_with("unchanged: 3 parameters\n"));
     assert!(story.v2_error.contains(&text), "the check's error carries the diff");
     assert!(story.v2_error.contains("REPRODUCIBLE_LOCK=overwrite"));
@@ -362,14 +364,14 @@ fn the_story_reports_exactly_the_additions_then_exactly_the_bump() {
         story.v3.entries,
         [Entry::Changed {
             path: "gamma".into(),
-            changes: vec![Change::Version { from: 2, to: 3 }]
+            changes: vec![Change::Version { from: 1, to: 2 }]
         }]
     );
     assert_eq!(
         story.v3.to_string(),
-        "model version 2 -> 3\nchanged: gamma: version 2 -> 3\nunchanged: 5 parameters\n"
+        "model version 2 -> 3\nchanged: gamma: version 1 -> 2\nunchanged: 5 parameters\n"
     );
-    assert!(story.v3_error.contains("changed: gamma: version 2 -> 3"));
+    assert!(story.v3_error.contains("changed: gamma: version 1 -> 2"));
     // The lockfile now holds version 2, as accepted.
     let [_, v2, v3] = lock_story::manifests(42, &story_config()).unwrap();
     assert_eq!(lock::read(&story.file).unwrap(), v2);

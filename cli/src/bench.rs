@@ -37,6 +37,22 @@ pub struct Args {
     /// Leave out the 1B-parameter model (it needs about 4 GB of memory).
     #[arg(long)]
     no_llama: bool,
+    /// Run only these tables (comma-separated); all of them by default.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Table>,
+}
+
+/// A table of the report, for `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Table {
+    /// Element rates, F32 and BF16, against the fill rate and candle.
+    Rates,
+    /// Each kernel path this machine runs.
+    Paths,
+    /// Whole-model init and per-parameter overhead.
+    Models,
+    /// Sharded init per rank.
+    Shards,
 }
 
 // ---------------------------------------------------------------------------
@@ -631,7 +647,7 @@ fn model_table(args: &Args, sizes: &Sizes, pools: &Pools, out: &mut String) -> s
         return Err(format!("the ViT has {count} parameters, expected {}", vit_params(vit)));
     }
     // The same tensors without the model: `Init::tensor` alone, no candle `Var`
-    // (which copies each trainable tensor into new memory).
+    // and no macro bookkeeping.
     let shapes: Vec<(String, Vec<usize>)> = model
         .parameters()
         .into_iter()
@@ -652,7 +668,7 @@ fn model_table(args: &Args, sizes: &Sizes, pools: &Pools, out: &mut String) -> s
             .map(|(path, shape)| init32.tensor(path, shape, &scheme, 1))
             .collect::<std::result::Result<Vec<_>, _>>()
     });
-    model_row(out, "  its shapes, uniform, Init::tensor (no Var copy)", count, secs);
+    model_row(out, "  its shapes, uniform, Init::tensor alone", count, secs);
     if !args.no_llama {
         let llama = &sizes.llama;
         let init16 = Init::new(0).dtype(DType::BF16);
@@ -829,11 +845,20 @@ pub fn run(args: &Args, out: &mut impl Write) -> std::result::Result<(), String>
         sizes.runs
     )
     .ok();
-    rate_table::<f32>(&sizes, &pools, &mut report)?;
-    rate_table::<bf16>(&sizes, &pools, &mut report)?;
-    path_table(&sizes, &pools, &mut report)?;
-    model_table(args, &sizes, &pools, &mut report)?;
-    shard_table(&sizes, &pools, &mut report)?;
+    let wanted = |t| args.only.is_empty() || args.only.contains(&t);
+    if wanted(Table::Rates) {
+        rate_table::<f32>(&sizes, &pools, &mut report)?;
+        rate_table::<bf16>(&sizes, &pools, &mut report)?;
+    }
+    if wanted(Table::Paths) {
+        path_table(&sizes, &pools, &mut report)?;
+    }
+    if wanted(Table::Models) {
+        model_table(args, &sizes, &pools, &mut report)?;
+    }
+    if wanted(Table::Shards) {
+        shard_table(&sizes, &pools, &mut report)?;
+    }
     writeln!(
         report,
         "\nTotal benchmark time {}{}",
@@ -854,6 +879,7 @@ mod tests {
             quick: true,
             runs: 1,
             no_llama: false,
+            only: Vec::new(),
         };
         let mut out = Vec::new();
         run(&args, &mut out).unwrap();

@@ -233,10 +233,9 @@ impl State {
         let scheme = scheme_for_hint(hint, shape);
         let version = self.version(path);
         let init = Init::new(self.seed).dtype(dtype).device(dev);
-        let tensor = match region {
-            Some(region) => init.shard(path, shape, region, &scheme, version)?,
-            None => init.tensor(path, shape, &scheme, version)?,
-        };
+        // Generated as a variable when trainable, so `from_tensor` below wraps it
+        // without copying.
+        let tensor = init.make(path, shape, region, &scheme, version, self.trainable)?;
         let tensor = if self.trainable {
             let var = Var::from_tensor(&tensor)?;
             self.varmap
@@ -341,7 +340,7 @@ impl Backend for KeyedShardedBackend {
             );
         }
         let size = global[h.dim];
-        if size % h.world_size != 0 {
+        if !size.is_multiple_of(h.world_size) {
             return Err(candle_core::Error::ShapeMismatchSplit {
                 shape: s.clone(),
                 dim: h.dim,

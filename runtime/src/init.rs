@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor, Var};
 
 use crate::error::{Error, Result};
 use crate::generate::{generate, Element};
@@ -116,6 +116,21 @@ impl Init {
         scheme: &Scheme,
         version: u32,
     ) -> Result<Tensor> {
+        self.make(path, shape, region, scheme, version, false)
+    }
+
+    /// [`Init::tensor`] or [`Init::shard`] (with a `region`); when `variable`,
+    /// the tensor of a candle `Var` built on the generated values themselves
+    /// (`Var::from_tensor` on a plain tensor would copy them into new storage).
+    pub(crate) fn make(
+        &self,
+        path: &str,
+        shape: &[usize],
+        region: Option<&[Range<usize>]>,
+        scheme: &Scheme,
+        version: u32,
+        variable: bool,
+    ) -> Result<Tensor> {
         let stream = self.stream(path, version);
         let dims: Vec<usize> = match region {
             Some(r) => r.iter().map(|r| r.end.saturating_sub(r.start)).collect(),
@@ -123,10 +138,10 @@ impl Init {
         };
         let build = || -> Result<Tensor> {
             match self.dtype {
-                DType::F32 => upload::<f32>(&stream, scheme, shape, region, &dims, &self.device),
-                DType::F64 => upload::<f64>(&stream, scheme, shape, region, &dims, &self.device),
-                DType::F16 => upload::<half::f16>(&stream, scheme, shape, region, &dims, &self.device),
-                DType::BF16 => upload::<half::bf16>(&stream, scheme, shape, region, &dims, &self.device),
+                DType::F32 => upload::<f32>(&stream, scheme, shape, region, &dims, &self.device, variable),
+                DType::F64 => upload::<f64>(&stream, scheme, shape, region, &dims, &self.device, variable),
+                DType::F16 => upload::<half::f16>(&stream, scheme, shape, region, &dims, &self.device, variable),
+                DType::BF16 => upload::<half::bf16>(&stream, scheme, shape, region, &dims, &self.device, variable),
                 other => Err(Error::Scheme {
                     scheme: scheme.to_string(),
                     reason: format!(
@@ -146,7 +161,13 @@ fn upload<T: Element + candle_core::WithDType>(
     region: Option<&[Range<usize>]>,
     dims: &[usize],
     device: &Device,
+    variable: bool,
 ) -> Result<Tensor> {
     let values: Vec<T> = generate(stream, scheme, shape, region)?;
-    Ok(Tensor::from_vec(values, dims, device)?)
+    // On the CPU both take the vector's memory as the tensor's storage, no copy.
+    Ok(if variable {
+        Var::from_vec(values, dims, device)?.into_inner()
+    } else {
+        Tensor::from_vec(values, dims, device)?
+    })
 }

@@ -269,7 +269,12 @@ impl<'a> Ctx<'a> {
         let dtype = spec.dtype.unwrap_or_else(|| self.dtype());
         let tensor = match self.source {
             Source::Init(init) => {
-                let t = init.tensor_as(&path, &spec.shape, &spec.scheme, spec.version, dtype)?;
+                // Trainable parameters are made as variables from the start:
+                // converting afterwards would copy every one of them.
+                let t = init
+                    .clone()
+                    .dtype(dtype)
+                    .make(&path, &spec.shape, None, &spec.scheme, spec.version, spec.trainable)?;
                 if let Some(r) = &self.recorder {
                     r.record(Provenance::new(
                         &path,
@@ -287,6 +292,9 @@ impl<'a> Ctx<'a> {
                 .get_with_hints_dtype(spec.shape.as_slice(), &path, candle_nn::Init::Const(0.0), dtype)
                 .map_err(|e| Error::from(e).at_path(&path))?,
         };
+        // A loaded tensor is copied once more here: candle has no way to turn a
+        // tensor into a `Var` in place, and `VarBuilder` returns plain tensors.
+        // `from_tensor` returns a generated variable as it is.
         if spec.trainable {
             Ok(Var::from_tensor(&tensor)
                 .map_err(|e| Error::from(e).at_path(&path))?

@@ -250,7 +250,7 @@ impl Scheme {
             }
             Scheme::Dirac { groups } => {
                 need_rank((3..=5).contains(&shape.len()), "a 3-, 4- or 5-D tensor")?;
-                if groups == 0 || shape[0] % groups != 0 {
+                if groups == 0 || !shape[0].is_multiple_of(groups) {
                     return bad(format!(
                         "dimension 0 ({}) must be divisible by groups ({groups})",
                         shape[0]

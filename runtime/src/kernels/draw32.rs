@@ -128,7 +128,7 @@ pub(super) fn values32<F: V32, const K: usize, const H: usize, const G: usize, O
 ) {
     const {
         assert!(
-            K == 2 * H && H == 2 * G && H % 2 == 0,
+            K == 2 * H && H == 2 * G && H.is_multiple_of(2),
             "halves of whole pairs of vectors"
         )
     };

@@ -79,7 +79,7 @@ impl Lanes for u64 {
     }
 }
 
-#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[cfg(target_arch = "x86_64")]
 pub(super) use x86::Avx512;
 #[cfg(target_arch = "x86_64")]
 pub(super) use x86::{Avx2, Sse2};
@@ -99,7 +99,6 @@ mod x86 {
     pub(in super::super) struct Avx2(__m256i);
 
     /// Eight blocks per `__m512i`.
-    #[cfg(feature = "avx512")]
     #[derive(Clone, Copy)]
     pub(in super::super) struct Avx512(__m512i);
 
@@ -219,8 +218,6 @@ mod x86 {
         }
     }
 
-    #[cfg(feature = "avx512")]
-    #[allow(clippy::incompatible_msrv)] // AVX-512 intrinsics: Rust 1.89, hence the feature
     impl Lanes for Avx512 {
         const LANES: usize = 8;
         #[inline(always)]

@@ -31,10 +31,12 @@
 //! ```
 //!
 //! Paths: `Scalar` (the reference), `Portable` (batches in general-purpose
-//! registers, any target), and on x86-64 `Sse2`, `Avx2` and, with the `avx512`
-//! cargo feature (Rust 1.89 or later), `Avx512`. Other targets (aarch64
-//! included) run `Portable`, which the compiler vectorises only in part; there
-//! are no NEON kernels yet.
+//! registers, any target), and on x86-64 `Sse2`, `Avx2` and `Avx512` (F, BW,
+//! DQ and VL), all compiled into every x86-64 build and chosen at run time.
+//! Like every path, `Avx512` is used only after it reproduced the reference on
+//! the sample of [`Path::detect`]'s self-check at first use. Other targets
+//! (aarch64 included) run `Portable`, which the compiler vectorises only in
+//! part; there are no NEON kernels yet.
 #![allow(unsafe_code)]
 
 mod draw;
@@ -70,8 +72,7 @@ pub enum Path {
     Sse2,
     /// Batches in AVX2 registers.
     Avx2,
-    /// Batches in AVX-512 registers (needs F, BW, DQ and VL, and this crate's
-    /// `avx512` feature).
+    /// Batches in AVX-512 registers (needs F, BW, DQ and VL).
     Avx512,
 }
 
@@ -98,7 +99,7 @@ impl Path {
             Path::Sse2 => true,
             #[cfg(target_arch = "x86_64")]
             Path::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
-            #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+            #[cfg(target_arch = "x86_64")]
             Path::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("avx512bw")
@@ -106,9 +107,7 @@ impl Path {
                     && std::arch::is_x86_feature_detected!("avx512vl")
             }
             #[cfg(not(target_arch = "x86_64"))]
-            Path::Sse2 | Path::Avx2 => false,
-            #[cfg(not(all(target_arch = "x86_64", feature = "avx512")))]
-            Path::Avx512 => false,
+            Path::Sse2 | Path::Avx2 | Path::Avx512 => false,
         }
     }
 
@@ -526,7 +525,7 @@ const R_PORTABLE: usize = 4;
 const R_SSE2: usize = 3;
 #[cfg(target_arch = "x86_64")]
 const R_AVX2: usize = 3;
-#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[cfg(target_arch = "x86_64")]
 const R_AVX512: usize = 4;
 
 #[cfg(target_arch = "x86_64")]
@@ -585,10 +584,7 @@ mod x86 {
         super::lanewise_on::<Avx2F>(f, xs, out)
     }
 
-    /// AVX-512: its intrinsics and target features need Rust 1.89, above the
-    /// crate's minimum supported version, hence the `avx512` cargo feature.
-    #[cfg(feature = "avx512")]
-    #[allow(clippy::incompatible_msrv)]
+    /// AVX-512 (F, BW, DQ and VL; intrinsics stable since Rust 1.89).
     pub(super) mod avx512 {
         use std::mem::MaybeUninit;
 
@@ -674,7 +670,7 @@ fn lanewise_on<F: V32>(f: Lanewise, xs: &[u32], out: &mut [u32]) {
 
 #[cfg(test)]
 fn lanewise(path: Path, f: Lanewise, xs: &[u32], out: &mut [u32]) {
-    assert!(path.is_supported() && xs.len() % 16 == 0 && out.len() == xs.len());
+    assert!(path.is_supported() && xs.len().is_multiple_of(16) && out.len() == xs.len());
     match path {
         Path::Scalar | Path::Portable => lanewise_on::<u32>(f, xs, out),
         #[cfg(target_arch = "x86_64")]
@@ -683,9 +679,9 @@ fn lanewise(path: Path, f: Lanewise, xs: &[u32], out: &mut [u32]) {
         #[cfg(target_arch = "x86_64")]
         Path::Avx2 => unsafe { x86::lanewise_avx2(f, xs, out) },
         // SAFETY: the assertion above checked the CPU.
-        #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+        #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::lanewise(f, xs, out) },
-        #[cfg(not(all(target_arch = "x86_64", feature = "avx512")))]
+        #[cfg(not(target_arch = "x86_64"))]
         _ => unreachable!("checked by the assertion"),
     }
 }
@@ -707,9 +703,9 @@ fn run32<O: Out32>(path: Path, p: &Prepared32, key: [u32; 2], ctr: [u32; 3], sta
         #[cfg(target_arch = "x86_64")]
         Path::Avx2 => unsafe { x86::run32_avx2(&op, key, ctr, start, out) },
         // SAFETY: the assertion above checked that the CPU has AVX-512 F, BW, DQ and VL.
-        #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+        #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::run32(&op, key, ctr, start, out) },
-        #[cfg(not(all(target_arch = "x86_64", feature = "avx512")))]
+        #[cfg(not(target_arch = "x86_64"))]
         _ => unreachable!("checked by the assertion"),
     }
 }
@@ -737,9 +733,9 @@ fn runs32<O: Out32>(path: Path, p: &Prepared32, key: [u32; 2], runs: &[Run], out
         #[cfg(target_arch = "x86_64")]
         Path::Avx2 => unsafe { x86::runs32_avx2(&op, key, runs, out) },
         // SAFETY: the assertion above checked that the CPU has AVX-512 F, BW, DQ and VL.
-        #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+        #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::runs32(&op, key, runs, out) },
-        #[cfg(not(all(target_arch = "x86_64", feature = "avx512")))]
+        #[cfg(not(target_arch = "x86_64"))]
         _ => unreachable!("checked by the assertion"),
     }
 }
@@ -760,9 +756,9 @@ fn run64(path: Path, p: &Prepared64, key: [u32; 2], ctr: [u32; 3], start: usize,
         #[cfg(target_arch = "x86_64")]
         Path::Avx2 => unsafe { x86::run64_avx2(&op, key, ctr, start, out) },
         // SAFETY: the assertion above checked that the CPU has AVX-512 F, BW, DQ and VL.
-        #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+        #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::run64(&op, key, ctr, start, out) },
-        #[cfg(not(all(target_arch = "x86_64", feature = "avx512")))]
+        #[cfg(not(target_arch = "x86_64"))]
         _ => unreachable!("checked by the assertion"),
     }
 }

@@ -315,7 +315,7 @@ impl<V: V32, const K: usize> Many<V, K> {
     }
 }
 
-#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[cfg(target_arch = "x86_64")]
 pub(super) use x86::Avx512F;
 #[cfg(target_arch = "x86_64")]
 pub(super) use x86::{Avx2F, Sse2F};
@@ -334,7 +334,6 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub(in super::super) struct Avx2F(__m256i);
     /// Sixteen lanes (AVX-512 F, BW, DQ).
-    #[cfg(feature = "avx512")]
     #[derive(Clone, Copy)]
     pub(in super::super) struct Avx512F(__m512i);
 
@@ -722,8 +721,6 @@ mod x86 {
         }
     }
 
-    #[cfg(feature = "avx512")]
-    #[allow(clippy::incompatible_msrv)] // AVX-512 intrinsics: Rust 1.89, hence the feature
     impl V32 for Avx512F {
         const N: usize = 16;
         #[inline(always)]
