@@ -17,9 +17,10 @@ fn main() -> reproducible::Result<()> {
     };
     let seed = 42;
     let dir = std::env::temp_dir().join(format!("lockfile-story-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| reproducible::Error::Checkpoint {
+    std::fs::create_dir_all(&dir).map_err(|e| reproducible::Error::Lockfile {
         file: dir.display().to_string(),
-        reason: e.to_string(),
+        line: None,
+        reason: format!("creating its directory: {e}"),
     })?;
     let story = run(seed, &cfg, &dir);
     let _ = std::fs::remove_dir_all(&dir);

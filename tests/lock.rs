@@ -640,10 +640,13 @@ fn unknown_versions_duplicates_and_foreign_files_are_errors() {
     candle_nn::linear(2, 2, keyed.var_builder()).unwrap();
     checkpoint::save(&ckpt, &keyed.tensors(), &Metadata::new(Some(1), 1, keyed.provenance())).unwrap();
     let e = lock::read(&ckpt).unwrap_err().to_string();
-    assert!(e.contains("foreign.safetensors") && e.contains("lockfile line "), "{e}");
+    assert!(
+        e.contains("lockfile `") && e.contains("foreign.safetensors` line "),
+        "{e}"
+    );
     assert!(parse_err("{\"lockfile\": 1}").contains("line 1: expected `key = value`"));
     let e = lock::check_with(&ckpt, &manifest(1, base()), Mode::Overwrite).unwrap_err();
-    assert!(e.to_string().contains("lockfile line "), "{e}");
+    assert!(matches!(e, reproducible::Error::Lockfile { line: Some(_), .. }), "{e}");
     assert!(
         StoredCheckpoint::open(&ckpt).is_ok(),
         "the checkpoint was not overwritten"

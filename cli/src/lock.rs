@@ -56,11 +56,21 @@ pub fn exit(result: Result<bool, String>) -> ExitCode {
     }
 }
 
-/// An error as the user reads it: the file first, without the variant's word
-/// "checkpoint" for lockfiles (the library reports both as `Error::Checkpoint`).
+/// An error as the user reads it: the file first, and for a lockfile its line
+/// as `file:line:`, the form editors and terminals turn into a link.
 pub fn message(e: Error) -> String {
     match e {
         Error::Checkpoint { file, reason } => format!("{file}: {reason}"),
+        Error::Lockfile {
+            file,
+            line: Some(line),
+            reason,
+        } => format!("{file}:{line}: {reason}"),
+        Error::Lockfile {
+            file,
+            line: None,
+            reason,
+        } => format!("{file}: {reason}"),
         other => other.to_string(),
     }
 }

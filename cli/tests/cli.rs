@@ -239,7 +239,7 @@ fn bad_input_exits_2_naming_the_file_and_line() {
     assert_error(
         &repro(&[&"diff", &good, &bad]),
         &bad,
-        &format!("lockfile line {line}: `trainable`"),
+        &format!("bad.lock:{line}: `trainable`"),
     );
     let truncated = dir().join("truncated.lock");
     let whole = std::fs::read_to_string(&good).unwrap();

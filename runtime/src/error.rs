@@ -63,6 +63,16 @@ pub enum Error {
         /// What is wrong, naming every offending tensor.
         reason: String,
     },
+    /// A lockfile that cannot be read, is malformed, or cannot be written.
+    #[error("lockfile `{file}`{}: {reason}", .line.map(|n| format!(" line {n}")).unwrap_or_default())]
+    Lockfile {
+        /// The file.
+        file: String,
+        /// The 1-based line of the problem, when it has one.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
     /// An error about one parameter, with its path.
     #[error("parameter `{path}`: {source}")]
     Parameter {

@@ -241,19 +241,15 @@ fn quote(text: &str) -> String {
 }
 
 /// An error about the lockfile `file`, at a 1-based line when there is one.
-///
-/// `Error` has no lockfile variant yet; `Checkpoint` carries the file and the reason.
 fn lock_error(file: &Path, line: Option<usize>, reason: String) -> Error {
     named_error(&file.display().to_string(), line, reason)
 }
 
 fn named_error(file: &str, line: Option<usize>, reason: String) -> Error {
-    Error::Checkpoint {
+    Error::Lockfile {
         file: file.to_owned(),
-        reason: match line {
-            Some(n) => format!("lockfile line {n}: {reason}"),
-            None => format!("lockfile: {reason}"),
-        },
+        line,
+        reason,
     }
 }
 
