@@ -25,21 +25,21 @@
 #![allow(clippy::excessive_precision)]
 
 // The polynomial coefficients, as bit patterns (tools/constants.py derives them).
-const SIN32: [f32; 5] = [
+pub(crate) const SIN32: [f32; 5] = [
     f32::from_bits(0x3fc9_0fdb),
     f32::from_bits(0xbf25_5de7),
     f32::from_bits(0x3da3_35e3),
     f32::from_bits(0xbb99_6966),
     f32::from_bits(0x3928_3c1a),
 ];
-const COS32: [f32; 5] = [
+pub(crate) const COS32: [f32; 5] = [
     f32::from_bits(0xbf9d_e9e6),
     f32::from_bits(0x3e81_e0f8),
     f32::from_bits(0xbcaa_e9e4),
     f32::from_bits(0x3a70_fa83),
     f32::from_bits(0xb7d3_68f9),
 ];
-const LN32: [f32; 4] = [
+pub(crate) const LN32: [f32; 4] = [
     f32::from_bits(0x3f2a_aaab),
     f32::from_bits(0x3ecc_cccd),
     f32::from_bits(0x3e92_4925),
@@ -47,10 +47,10 @@ const LN32: [f32; 4] = [
 ];
 /// fdlibm `e_logf.c` split of ln 2: the high part has trailing zero bits, so
 /// `e * LN2_HI_32` is exact for the exponents that occur.
-const LN2_HI_32: f32 = f32::from_bits(0x3f31_7180);
-const LN2_LO_32: f32 = f32::from_bits(0x3717_f7d1);
+pub(crate) const LN2_HI_32: f32 = f32::from_bits(0x3f31_7180);
+pub(crate) const LN2_LO_32: f32 = f32::from_bits(0x3717_f7d1);
 
-const SIN64: [f64; 9] = [
+pub(crate) const SIN64: [f64; 9] = [
     f64::from_bits(0x3ff9_21fb_5444_2d18),
     f64::from_bits(0xbfe4_abbc_e625_be53),
     f64::from_bits(0x3fb4_66bc_6775_aae2),
@@ -61,7 +61,7 @@ const SIN64: [f64; 9] = [
     f64::from_bits(0xbe06_fadb_9f15_5744),
     f64::from_bits(0x3d9a_aec3_2af9_3359),
 ];
-const COS64: [f64; 9] = [
+pub(crate) const COS64: [f64; 9] = [
     f64::from_bits(0xbff3_bd3c_c9be_45de),
     f64::from_bits(0x3fd0_3c1f_081b_5ac4),
     f64::from_bits(0xbf95_5d3c_7e3c_bffa),
@@ -72,7 +72,7 @@ const COS64: [f64; 9] = [
     f64::from_bits(0x3dd2_0c62_c2f2_d7f5),
     f64::from_bits(0xbd62_a0c5_91af_8314),
 ];
-const LN64: [f64; 11] = [
+pub(crate) const LN64: [f64; 11] = [
     f64::from_bits(0x3fe5_5555_5555_5555),
     f64::from_bits(0x3fd9_9999_9999_999a),
     f64::from_bits(0x3fd2_4924_9249_2492),
@@ -86,8 +86,8 @@ const LN64: [f64; 11] = [
     f64::from_bits(0x3fb6_42c8_590b_2164),
 ];
 /// fdlibm `e_log.c` split of ln 2.
-const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+pub(crate) const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(crate) const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1/k! for k = 2..=13.
 const EXP64: [f64; 12] = [
     f64::from_bits(0x3fe0_0000_0000_0000),
@@ -212,33 +212,39 @@ pub fn sincos_turn_f64(n: u64) -> (f64, f64) {
 pub fn erfinv_f32(x: f32) -> f32 {
     let w = -ln_f32((1.0 - x) * (1.0 + x));
     let p = if w < 5.0 {
-        let w = w - 2.5;
-        let mut p = 2.810_226_36e-08_f32;
-        p = 3.432_739_39e-07 + p * w;
-        p = -3.523_387_7e-06 + p * w;
-        p = -4.391_506_54e-06 + p * w;
-        p = 0.000_218_580_87 + p * w;
-        p = -0.001_253_725_03 + p * w;
-        p = -0.004_177_681_64 + p * w;
-        p = 0.246_640_727 + p * w;
-        1.501_409_41 + p * w
+        horner(&ERFINV32_P, w - 2.5)
     } else {
-        let w = w.sqrt() - 3.0;
-        let mut p = -0.000_200_214_257_f32;
-        p = 0.000_100_950_558 + p * w;
-        p = 0.001_349_343_22 + p * w;
-        p = -0.003_673_428_44 + p * w;
-        p = 0.005_739_507_73 + p * w;
-        p = -0.007_622_461_3 + p * w;
-        p = 0.009_438_870_47 + p * w;
-        p = 1.001_674_06 + p * w;
-        2.832_976_82 + p * w
+        horner(&ERFINV32_Q, w.sqrt() - 3.0)
     };
     p * x
 }
 
+/// Giles' single-precision coefficients, highest degree first, per branch.
+pub(crate) const ERFINV32_P: [f32; 9] = [
+    2.810_226_36e-08,
+    3.432_739_39e-07,
+    -3.523_387_7e-06,
+    -4.391_506_54e-06,
+    0.000_218_580_87,
+    -0.001_253_725_03,
+    -0.004_177_681_64,
+    0.246_640_727,
+    1.501_409_41,
+];
+pub(crate) const ERFINV32_Q: [f32; 9] = [
+    -0.000_200_214_257,
+    0.000_100_950_558,
+    0.001_349_343_22,
+    -0.003_673_428_44,
+    0.005_739_507_73,
+    -0.007_622_461_3,
+    0.009_438_870_47,
+    1.001_674_06,
+    2.832_976_82,
+];
+
 /// Giles' double-precision coefficients, highest degree first, per branch.
-const ERFINV64_A: [f64; 23] = [
+pub(crate) const ERFINV64_A: [f64; 23] = [
     -3.644_412_064_017_819_699_6e-21,
     -1.685_059_138_182_016_589e-19,
     1.285_848_071_525_640_016_7e-18,
@@ -263,7 +269,7 @@ const ERFINV64_A: [f64; 23] = [
     0.240_158_182_425_589_616_93,
     1.653_654_562_683_102_735_6,
 ];
-const ERFINV64_B: [f64; 19] = [
+pub(crate) const ERFINV64_B: [f64; 19] = [
     2.213_737_692_177_578_704_9e-09,
     9.075_656_193_888_539_097_9e-08,
     -2.751_740_629_706_454_542_8e-07,
@@ -284,7 +290,7 @@ const ERFINV64_B: [f64; 19] = [
     1.005_258_967_694_159_233_4,
     3.083_885_610_492_220_763_5,
 ];
-const ERFINV64_C: [f64; 17] = [
+pub(crate) const ERFINV64_C: [f64; 17] = [
     -2.710_992_061_643_857_324_3e-11,
     -2.555_641_816_996_525_205_5e-10,
     1.507_657_269_350_054_808_3e-09,
@@ -304,11 +310,15 @@ const ERFINV64_C: [f64; 17] = [
     4.849_906_401_408_584_422_1,
 ];
 
+/// `k[0] w^(N-1) + ... + k[N-1]` by Horner's rule: `p = k[i] + p * w`.
 #[inline(always)]
-fn horner(coeffs: &[f64], w: f64) -> f64 {
-    let mut p = coeffs[0];
-    for c in &coeffs[1..] {
-        p = *c + p * w;
+pub(crate) fn horner<T, const N: usize>(k: &[T; N], w: T) -> T
+where
+    T: Copy + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
+{
+    let mut p = k[0];
+    for &c in &k[1..] {
+        p = c + p * w;
     }
     p
 }

@@ -24,10 +24,13 @@ pub const LANES_F32: usize = 4;
 /// Elements of f64 per Philox block.
 pub const LANES_F64: usize = 2;
 
-const TWO_POW_M24: f32 = 1.0 / 16_777_216.0;
-const TWO_POW_M31: f32 = 1.0 / 2_147_483_648.0;
-const TWO_POW_M32: f32 = 1.0 / 4_294_967_296.0;
-const TWO_POW_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
+pub(crate) const TWO_POW_M24: f32 = 1.0 / 16_777_216.0;
+pub(crate) const TWO_POW_M31: f32 = 1.0 / 2_147_483_648.0;
+pub(crate) const TWO_POW_M32: f32 = 1.0 / 4_294_967_296.0;
+pub(crate) const TWO_POW_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
+/// The largest uniform magnitude fed to the inverse error function (SPEC.md 6).
+pub(crate) const EDGE32: f32 = 1.0 - TWO_POW_M24;
+pub(crate) const EDGE64: f64 = 1.0 - TWO_POW_M53;
 
 /// An elementwise distribution with fixed parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -170,9 +173,8 @@ impl Draw {
         if kind == Kind::TruncNormal {
             // In f32 the CDF bounds lose the far tails: an interval that rounds to
             // the edge of (-1, 1) would clamp every value to a bound.
-            const EDGE: f32 = 1.0 - TWO_POW_M24;
             let (lo, w) = (c[0] as f32, c[1] as f32);
-            if lo >= EDGE || lo + w <= -EDGE {
+            if lo >= EDGE32 || lo + w <= -EDGE32 {
                 return Err(Error::scheme(
                     draw_text(self),
                     "[a, b] lies more than ~5.3 std from the mean, beyond what f32 resolves; use F64 or move a, b",
@@ -244,9 +246,8 @@ impl Prepared32 {
                 [z0, z1, z2, z3].map(|z| p[0] + p[1] * z)
             }
             Kind::TruncNormal => x.map(|w| {
-                const EDGE: f32 = 1.0 - TWO_POW_M24;
                 let u = (((w >> 9) << 1) | 1) as f32 * TWO_POW_M24;
-                let v = (p[0] + p[1] * u).clamp(-EDGE, EDGE);
+                let v = (p[0] + p[1] * u).clamp(-EDGE32, EDGE32);
                 (p[3] + p[2] * erfinv_f32(v)).clamp(self.clamp[0], self.clamp[1])
             }),
             Kind::Constant => [p[0]; 4],
@@ -282,9 +283,8 @@ impl Prepared64 {
                 [p[0] + p[1] * (r * c), p[0] + p[1] * (r * s)]
             }
             Kind::TruncNormal => [n0, n1].map(|n| {
-                const EDGE: f64 = 1.0 - TWO_POW_M53;
                 let u = (((n >> 1) << 1) | 1) as f64 * TWO_POW_M53;
-                let v = (p[0] + p[1] * u).clamp(-EDGE, EDGE);
+                let v = (p[0] + p[1] * u).clamp(-EDGE64, EDGE64);
                 (p[3] + p[2] * erfinv_f64(v)).clamp(self.clamp[0], self.clamp[1])
             }),
             Kind::Constant => [p[0]; 2],

@@ -1,7 +1,7 @@
 //! The f64 transforms of SPEC.md section 6.2 on a batch of blocks, written so
 //! that the compiler vectorises them: no branches (selects instead), no calls,
-//! and loops over fixed-size arrays; the constants of the f32 family
-//! (`draw32.rs`); the scalar rounding to f16 and bf16.
+//! and loops over fixed-size arrays; and the scalar rounding to f16 and bf16.
+//! The constants are those of [`crate::math`] and [`crate::transform`].
 //!
 //! Each function performs exactly the IEEE operations of the scalar reference
 //! ([`crate::math`], [`crate::transform`]) in the same order; only the control
@@ -10,167 +10,21 @@
 //! compiler may not reorder or fuse floating-point operations, so every
 //! instruction set gives the same bits; the tests compare all of them with the
 //! reference.
-#![allow(clippy::excessive_precision)]
-
 use super::{Op64, Put};
-
-pub(super) const TWO_POW_M24: f32 = 1.0 / 16_777_216.0;
-pub(super) const TWO_POW_M31: f32 = 1.0 / 2_147_483_648.0;
-pub(super) const TWO_POW_M32: f32 = 1.0 / 4_294_967_296.0;
-const TWO_POW_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
-pub(super) const EDGE32: f32 = 1.0 - TWO_POW_M24;
-const EDGE64: f64 = 1.0 - TWO_POW_M53;
+use crate::math::{horner, COS64, ERFINV64_A, ERFINV64_B, ERFINV64_C, LN2_HI_64, LN2_LO_64, LN64, SIN64};
+use crate::transform::{EDGE64, TWO_POW_M53};
 
 // ---------------------------------------------------------------------------
-// Elementary functions, one lane at a time (SPEC.md 5.1-5.3).
-
-pub(super) const SIN32: [f32; 5] = [
-    f32::from_bits(0x3fc9_0fdb),
-    f32::from_bits(0xbf25_5de7),
-    f32::from_bits(0x3da3_35e3),
-    f32::from_bits(0xbb99_6966),
-    f32::from_bits(0x3928_3c1a),
-];
-pub(super) const COS32: [f32; 5] = [
-    f32::from_bits(0xbf9d_e9e6),
-    f32::from_bits(0x3e81_e0f8),
-    f32::from_bits(0xbcaa_e9e4),
-    f32::from_bits(0x3a70_fa83),
-    f32::from_bits(0xb7d3_68f9),
-];
-pub(super) const LN32: [f32; 4] = [
-    f32::from_bits(0x3f2a_aaab),
-    f32::from_bits(0x3ecc_cccd),
-    f32::from_bits(0x3e92_4925),
-    f32::from_bits(0x3e63_8e39),
-];
-pub(super) const LN2_HI_32: f32 = f32::from_bits(0x3f31_7180);
-pub(super) const LN2_LO_32: f32 = f32::from_bits(0x3717_f7d1);
-pub(super) const ERFINV32_P: [f32; 9] = [
-    2.810_226_36e-08,
-    3.432_739_39e-07,
-    -3.523_387_7e-06,
-    -4.391_506_54e-06,
-    0.000_218_580_87,
-    -0.001_253_725_03,
-    -0.004_177_681_64,
-    0.246_640_727,
-    1.501_409_41,
-];
-pub(super) const ERFINV32_Q: [f32; 9] = [
-    -0.000_200_214_257,
-    0.000_100_950_558,
-    0.001_349_343_22,
-    -0.003_673_428_44,
-    0.005_739_507_73,
-    -0.007_622_461_3,
-    0.009_438_870_47,
-    1.001_674_06,
-    2.832_976_82,
-];
-
-const SIN64: [f64; 9] = [
-    f64::from_bits(0x3ff9_21fb_5444_2d18),
-    f64::from_bits(0xbfe4_abbc_e625_be53),
-    f64::from_bits(0x3fb4_66bc_6775_aae2),
-    f64::from_bits(0xbf73_2d2c_ce62_bd86),
-    f64::from_bits(0x3f25_0783_487e_e782),
-    f64::from_bits(0xbece_3074_fde8_871f),
-    f64::from_bits(0x3e6e_8f43_4d01_8d63),
-    f64::from_bits(0xbe06_fadb_9f15_5744),
-    f64::from_bits(0x3d9a_aec3_2af9_3359),
-];
-const COS64: [f64; 9] = [
-    f64::from_bits(0xbff3_bd3c_c9be_45de),
-    f64::from_bits(0x3fd0_3c1f_081b_5ac4),
-    f64::from_bits(0xbf95_5d3c_7e3c_bffa),
-    f64::from_bits(0x3f4e_1f50_6891_babb),
-    f64::from_bits(0xbefa_6d1f_2a20_4a8c),
-    f64::from_bits(0x3e9f_9d38_a376_3cc3),
-    f64::from_bits(0xbe3b_6e24_f44b_128f),
-    f64::from_bits(0x3dd2_0c62_c2f2_d7f5),
-    f64::from_bits(0xbd62_a0c5_91af_8314),
-];
-const LN64: [f64; 11] = [
-    f64::from_bits(0x3fe5_5555_5555_5555),
-    f64::from_bits(0x3fd9_9999_9999_999a),
-    f64::from_bits(0x3fd2_4924_9249_2492),
-    f64::from_bits(0x3fcc_71c7_1c71_c71c),
-    f64::from_bits(0x3fc7_45d1_745d_1746),
-    f64::from_bits(0x3fc3_b13b_13b1_3b14),
-    f64::from_bits(0x3fc1_1111_1111_1111),
-    f64::from_bits(0x3fbe_1e1e_1e1e_1e1e),
-    f64::from_bits(0x3fba_f286_bca1_af28),
-    f64::from_bits(0x3fb8_6186_1861_8618),
-    f64::from_bits(0x3fb6_42c8_590b_2164),
-];
-const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-const ERFINV64_A: [f64; 23] = [
-    -3.644_412_064_017_819_699_6e-21,
-    -1.685_059_138_182_016_589e-19,
-    1.285_848_071_525_640_016_7e-18,
-    1.115_787_767_802_518_096e-17,
-    -1.333_171_662_854_620_906e-16,
-    2.097_276_787_596_856_163_7e-17,
-    6.637_638_134_358_323_832_5e-15,
-    -4.054_566_272_975_206_863_9e-14,
-    -8.151_934_197_605_472_152_2e-14,
-    2.633_509_315_308_232_297_7e-12,
-    -1.297_513_325_345_353_249_8e-11,
-    -5.415_412_054_294_627_931_7e-11,
-    1.051_212_273_321_532_285e-09,
-    -4.112_633_980_346_983_697_6e-09,
-    -2.907_036_995_788_200_508_6e-08,
-    4.234_787_782_793_240_351_8e-07,
-    -1.365_469_200_083_467_864_5e-06,
-    -1.388_252_336_278_646_871_9e-05,
-    0.000_186_734_208_034_057_135_2,
-    -0.000_740_702_534_166_266_975_12,
-    -0.006_033_670_871_430_149_053_3,
-    0.240_158_182_425_589_616_93,
-    1.653_654_562_683_102_735_6,
-];
-const ERFINV64_B: [f64; 19] = [
-    2.213_737_692_177_578_704_9e-09,
-    9.075_656_193_888_539_097_9e-08,
-    -2.751_740_629_706_454_542_8e-07,
-    1.823_962_921_438_922_775_5e-08,
-    1.502_740_396_890_982_762_7e-06,
-    -4.013_867_526_981_545_969e-06,
-    2.923_444_908_995_544_604_4e-06,
-    1.247_530_448_167_177_872_3e-05,
-    -4.731_822_900_905_573_398_1e-05,
-    6.828_485_145_957_317_544_8e-05,
-    2.403_111_038_709_789_399_9e-05,
-    -0.000_355_037_520_362_847_479_6,
-    0.000_953_289_379_737_380_497_03,
-    -0.001_688_275_556_023_504_731_3,
-    0.002_491_442_096_107_850_806_6,
-    -0.003_751_208_507_569_241_210_7,
-    0.005_370_914_553_590_063_617,
-    1.005_258_967_694_159_233_4,
-    3.083_885_610_492_220_763_5,
-];
-const ERFINV64_C: [f64; 17] = [
-    -2.710_992_061_643_857_324_3e-11,
-    -2.555_641_816_996_525_205_5e-10,
-    1.507_657_269_350_054_808_3e-09,
-    -3.789_465_440_126_736_993_7e-09,
-    7.615_701_208_078_339_380_4e-09,
-    -1.496_002_662_714_924_047_8e-08,
-    2.914_795_345_090_108_082_6e-08,
-    -6.771_199_775_845_233_949_8e-08,
-    2.290_048_222_802_665_471_7e-07,
-    -9.929_827_294_231_700_253_9e-07,
-    4.526_062_597_223_153_703_9e-06,
-    -1.968_177_810_553_167_056_7e-05,
-    7.599_527_703_001_776_113_9e-05,
-    -0.000_215_030_119_300_444_773_47,
-    -0.000_138_719_318_336_231_220_26,
-    1.010_300_464_864_534_397_7,
-    4.849_906_401_408_584_422_1,
-];
+// Elementary functions, one lane at a time (SPEC.md 5.1-5.3), on the constants
+// of `crate::math`.
+//
+// `ln64` and `sincos64` are not calls of `math::ln_f64` and
+// `math::sincos_turn_f64`, the reference: those branch on the mantissa and
+// convert 64-bit integers (`as f64`), which x86 before AVX-512 cannot do in
+// vector registers, so loops over them would not vectorise. These perform the
+// same IEEE operations on the same values with selects, a 32-bit exponent and
+// an exact integer-to-float trick instead; `kernels::tests` compares them with
+// the reference bit for bit.
 
 #[inline(always)]
 fn clamp64(v: f64, lo: f64, hi: f64) -> f64 {
@@ -246,23 +100,14 @@ pub(super) fn sincos64(n: u64) -> (f64, f64) {
     (s, c)
 }
 
-#[inline(always)]
-fn horner64<const N: usize>(k: &[f64; N], w: f64) -> f64 {
-    let mut p = k[0];
-    for c in &k[1..] {
-        p = *c + p * w;
-    }
-    p
-}
-
 /// `erfinv64` of SPEC.md 5.3 with its branches, for the rare lanes outside the
 /// central one.
 #[inline(always)]
 fn erfinv64_outer(w: f64) -> f64 {
     if w < 16.0 {
-        horner64(&ERFINV64_B, w.sqrt() - 3.25)
+        horner(&ERFINV64_B, w.sqrt() - 3.25)
     } else {
-        horner64(&ERFINV64_C, w.sqrt() - 5.0)
+        horner(&ERFINV64_C, w.sqrt() - 5.0)
     }
 }
 
@@ -367,7 +212,7 @@ fn trunc64<D: Put<f64>>(p: [f64; 4], clamp: [f64; 2], pairs: &[u64], scratch: &m
     }
     for ((v, &w), &x) in vals.iter_mut().zip(ws.iter()).zip(xs.iter()) {
         v.put(clamp64(
-            p[3] + p[2] * (horner64(&ERFINV64_A, w - 3.125) * x),
+            p[3] + p[2] * (horner(&ERFINV64_A, w - 3.125) * x),
             clamp[0],
             clamp[1],
         ));

@@ -10,11 +10,10 @@
 
 use std::mem::MaybeUninit;
 
-use super::draw::{
-    COS32, EDGE32, ERFINV32_P, ERFINV32_Q, LN2_HI_32, LN2_LO_32, LN32, SIN32, TWO_POW_M24, TWO_POW_M31, TWO_POW_M32,
-};
 use super::vec32::{Many, V32};
 use super::{Op32, Out32};
+use crate::math::{COS32, ERFINV32_P, ERFINV32_Q, LN2_HI_32, LN2_LO_32, LN32, SIN32};
+use crate::transform::{EDGE32, TWO_POW_M24, TWO_POW_M31, TWO_POW_M32};
 
 type M<F, const K: usize> = Many<F, K>;
 
