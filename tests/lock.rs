@@ -841,3 +841,117 @@ fn lockfile_errors_name_the_file_on_disk() {
     let e = lock::read(file).unwrap_err().to_string();
     assert!(e.contains("ondisk.lock") && e.contains("line 1: not UTF-8"), "{e}");
 }
+
+// ---- aliases recorded by the macro ----
+
+mod renamed {
+    use reproducible::prelude::*;
+
+    #[derive(Clone)]
+    pub struct Cfg;
+
+    /// Before the rename.
+    #[reproducible_model(config = Cfg)]
+    pub struct Before {
+        #[param(shape = [2, 3], init = normal(0.0, 1.0))]
+        gamma: Tensor,
+        #[module(linear(3, 2))]
+        head: Linear,
+        #[module(linear(3, 3), count = 2)]
+        blocks: Vec<Linear>,
+    }
+
+    #[reproducible::forward]
+    impl Before {
+        pub fn used(&self) -> (&Tensor, &Linear, &[Linear]) {
+            (&self.gamma, &self.head, &self.blocks)
+        }
+    }
+
+    /// Every field renamed in code, each keeping its old path with `key`.
+    #[reproducible_model(config = Cfg)]
+    pub struct After {
+        #[param(shape = [2, 3], init = normal(0.0, 1.0), key = "gamma")]
+        scale: Tensor,
+        #[module(linear(3, 2), key = "head")]
+        classifier: Linear,
+        #[module(linear(3, 3), count = 2, key = "blocks")]
+        layers: Vec<Linear>,
+    }
+
+    #[reproducible::forward]
+    impl After {
+        pub fn used(&self) -> (&Tensor, &Linear, &[Linear]) {
+            (&self.scale, &self.classifier, &self.layers)
+        }
+    }
+}
+
+#[test]
+fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the_alias() {
+    let init = Init::new(9);
+    let before = Manifest::init::<renamed::Before>(&renamed::Cfg, &init).unwrap();
+    let after = Manifest::init::<renamed::After>(&renamed::Cfg, &init).unwrap();
+    let aliases: Vec<(&str, Option<&str>)> = after
+        .params()
+        .iter()
+        .map(|p| (p.path.as_str(), p.alias.as_deref()))
+        .collect();
+    assert_eq!(
+        aliases,
+        [
+            ("blocks.0.bias", Some("layers.0.bias")),
+            ("blocks.0.weight", Some("layers.0.weight")),
+            ("blocks.1.bias", Some("layers.1.bias")),
+            ("blocks.1.weight", Some("layers.1.weight")),
+            ("gamma", Some("scale")),
+            ("head.bias", Some("classifier.bias")),
+            ("head.weight", Some("classifier.weight")),
+        ]
+    );
+    assert!(before.params().iter().all(|p| p.alias.is_none()));
+
+    // The diff: only aliases changed, no values.
+    let d = diff(&before, &after);
+    assert_eq!(d.undeclared(), 0);
+    assert_eq!(d.entries.len(), 7);
+    for e in &d.entries {
+        let Entry::Changed { changes, .. } = e else {
+            panic!("only alias changes expected, got {e:?}")
+        };
+        assert!(
+            matches!(
+                changes.as_slice(),
+                [Change::Alias {
+                    from: None,
+                    to: Some(_)
+                }]
+            ),
+            "{e:?}"
+        );
+    }
+    assert!(
+        d.to_string().contains("changed: gamma: alias (none) -> `scale`\n"),
+        "{d}"
+    );
+    for (b, a) in before.params().iter().zip(after.params()) {
+        assert_eq!(a.digest, b.digest, "{}", a.path);
+    }
+
+    // The alias survives the lockfile and a checkpoint's metadata.
+    let file = tmp("renamed.lock");
+    lock::write(&file, &after).unwrap();
+    assert!(std::fs::read_to_string(&file).unwrap().contains("alias = \"scale\"\n"));
+    assert_eq!(lock::read(&file).unwrap(), after);
+    let ckpt = tmp("renamed.safetensors");
+    let (model, prov) = init_with_provenance::<renamed::After>(&renamed::Cfg, &init).unwrap();
+    checkpoint::save_model(&ckpt, &model, &Metadata::new(Some(9), 1, prov)).unwrap();
+    assert_eq!(
+        StoredCheckpoint::open(&ckpt).unwrap().manifest(&mut |_, _| {}).unwrap(),
+        after
+    );
+    // Parameters without an alias keep the provenance records of before.
+    let (_, plain) = init_with_provenance::<renamed::Before>(&renamed::Cfg, &init).unwrap();
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(!json.contains("alias"), "{json}");
+}

@@ -61,6 +61,13 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
         let ident = &field.ident;
         names.push(ident);
         let key = field.key().unwrap_or_default();
+        // A field renamed with `key = "old"`: its path in code is recorded as the alias.
+        let code = ident.to_string();
+        let child = if key == code {
+            quote!(ctx.child(#key))
+        } else {
+            quote!(ctx.child_as(#key, #code))
+        };
         match &field.kind {
             Kind::Param(p) => {
                 let shape = match p.shape.as_ref().expect("validated") {
@@ -80,14 +87,19 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     None => quote!(::core::option::Option::None),
                 };
                 let trainable = !p.frozen;
-                builds.push(quote! {
-                    let #ident = ctx.param(#key, &::reproducible::__private::ParamSpec {
+                let spec = quote! {
+                    &::reproducible::__private::ParamSpec {
                         shape: #shape,
                         scheme: #scheme,
                         version: #version,
                         dtype: #dtype,
                         trainable: #trainable,
-                    })?;
+                    }
+                };
+                builds.push(if key == code {
+                    quote!(let #ident = ctx.param(#key, #spec)?;)
+                } else {
+                    quote!(let #ident = ctx.param_as(#key, #code, #spec)?;)
                 });
                 visits.push(quote!(f(#key, &self.#ident, #trainable);));
             }
@@ -109,7 +121,7 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     Container::One => {
                         let cfg = config_of(quote!(0usize));
                         builds.push(quote! {
-                            let #ident = #build(#cfg, &ctx.child(#key))?;
+                            let #ident = #build(#cfg, &#child)?;
                         });
                         visits.push(
                             quote!(#visit(&self.#ident, &mut |p, t, tr| f(&::std::format!("{}.{}", #key, p), t, tr));),
@@ -120,7 +132,7 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                         let cfg = config_of(quote!(index));
                         builds.push(quote! {
                             let #ident = {
-                                let list = ctx.child(#key);
+                                let list = #child;
                                 let count: usize = (#count) as usize;
                                 let mut modules = ::std::vec::Vec::with_capacity(count);
                                 for index in 0..count {
@@ -140,7 +152,7 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                         let cfg = config_of(quote!(0usize));
                         builds.push(quote! {
                             let #ident = if #when {
-                                ::core::option::Option::Some(#build(#cfg, &ctx.child(#key))?)
+                                ::core::option::Option::Some(#build(#cfg, &#child)?)
                             } else {
                                 ::core::option::Option::None
                             };

@@ -29,9 +29,9 @@
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 //!
-//! The macro does not record a field's Rust name when `key = ".."` keeps an
-//! older path, so [`ParamRecord::alias`] is empty unless set with
-//! [`Manifest::with_alias`].
+//! When `key = ".."` keeps an older path for a renamed field or module, the
+//! macro records the path in code as the parameter's [`ParamRecord::alias`];
+//! [`Manifest::with_alias`] sets one by hand (for `VarBuilder`-built models).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -118,8 +118,7 @@ pub struct ParamRecord {
     /// Dotted path: the stream path and the checkpoint name.
     pub path: String,
     /// Another name of the parameter: its name in code when `key = ".."` keeps an
-    /// older path, or the path it had before a rename. `None` unless set with
-    /// [`Manifest::with_alias`] (the macro does not record field names).
+    /// older path (recorded by the macro), or one set with [`Manifest::with_alias`].
     pub alias: Option<String>,
     /// Global shape.
     pub shape: Vec<usize>,
@@ -176,7 +175,7 @@ impl ParamRecord {
         let scheme: Scheme = provenance.scheme.parse().map_err(|e: Error| e.at_path(path))?;
         Ok(ParamRecord {
             path: path.clone(),
-            alias: None,
+            alias: provenance.alias.clone(),
             shape: provenance.shape.clone(),
             dtype: parse_dtype(&provenance.dtype).map_err(|e| param_error(path, e))?,
             scheme,

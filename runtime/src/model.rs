@@ -175,8 +175,19 @@ impl std::fmt::Debug for Source<'_> {
 pub struct Ctx<'a> {
     source: Source<'a>,
     path: String,
+    /// The path in code: differs from `path` below a field renamed with `key`.
+    code_path: String,
     recorder: Option<Recorder>,
     seed: Option<u64>,
+}
+
+/// `name` under the dotted path `parent`.
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}.{name}")
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -185,6 +196,7 @@ impl<'a> Ctx<'a> {
         Self {
             source: Source::Init(init),
             path: String::new(),
+            code_path: String::new(),
             recorder: None,
             seed: Some(init.seed()),
         }
@@ -196,6 +208,7 @@ impl<'a> Ctx<'a> {
         Self {
             source: Source::Load(vb),
             path: String::new(),
+            code_path: String::new(),
             recorder: None,
             seed: None,
         }
@@ -228,18 +241,22 @@ impl<'a> Ctx<'a> {
 
     /// The full path of `name` under this context.
     pub fn join(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}.{name}", self.path)
-        }
+        join(&self.path, name)
     }
 
     /// The context of a child module named `name`.
     pub fn child(&self, name: &str) -> Ctx<'a> {
+        self.child_as(name, name)
+    }
+
+    /// The context of a child module at path `key` whose name in code is `name`
+    /// (a field renamed with `key = "old"`): parameters below it keep the paths,
+    /// hence the values, of `key`, and record their path in code as the alias.
+    pub fn child_as(&self, key: &str, name: &str) -> Ctx<'a> {
         Ctx {
             source: self.source.clone(),
-            path: self.join(name),
+            path: self.join(key),
+            code_path: join(&self.code_path, name),
             recorder: self.recorder.clone(),
             seed: self.seed,
         }
@@ -265,26 +282,39 @@ impl<'a> Ctx<'a> {
     /// loaded (shape-checked) from the checkpoint. Trainable parameters are
     /// candle `Var`s. Errors name the full path.
     pub fn param(&self, name: &str, spec: &ParamSpec) -> Result<Tensor> {
-        let path = self.join(name);
+        self.param_as(name, name, spec)
+    }
+
+    /// [`Ctx::param`] at path `key` for a parameter whose name in code is `name`
+    /// (see [`Ctx::child_as`]).
+    pub fn param_as(&self, key: &str, name: &str, spec: &ParamSpec) -> Result<Tensor> {
+        let path = self.join(key);
         let dtype = spec.dtype.unwrap_or_else(|| self.dtype());
         let tensor = match self.source {
             Source::Init(init) => {
                 // Trainable parameters are made as variables from the start:
                 // converting afterwards would copy every one of them.
-                let t = init
-                    .clone()
-                    .dtype(dtype)
-                    .make(&path, &spec.shape, None, &spec.scheme, spec.version, spec.trainable)?;
+                let t = init.clone().dtype(dtype).make(
+                    &path,
+                    &spec.shape,
+                    None,
+                    &spec.scheme,
+                    spec.version,
+                    spec.trainable,
+                )?;
                 if let Some(r) = &self.recorder {
-                    r.record(Provenance::new(
-                        &path,
-                        &spec.shape,
-                        dtype_name(dtype),
-                        &spec.scheme,
-                        spec.version,
-                        init.seed(),
-                        spec.trainable,
-                    ));
+                    r.record(
+                        Provenance::new(
+                            &path,
+                            &spec.shape,
+                            dtype_name(dtype),
+                            &spec.scheme,
+                            spec.version,
+                            init.seed(),
+                            spec.trainable,
+                        )
+                        .with_alias(&join(&self.code_path, name)),
+                    );
                 }
                 t
             }

@@ -34,6 +34,11 @@ pub struct Provenance {
     pub trainable: bool,
     /// Spec version of the algorithm that made it.
     pub spec_version: u32,
+    /// The parameter's path in code when it differs from the stream path: a field
+    /// (or a module above it) renamed with `key = "old"` to keep its values.
+    /// Absent from records written before aliases were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 impl Provenance {
@@ -56,7 +61,16 @@ impl Provenance {
             seed,
             trainable,
             spec_version: SPEC_VERSION,
+            alias: None,
         }
+    }
+
+    /// This record with `alias` as the path in code, kept only when it differs
+    /// from the stream path.
+    #[must_use]
+    pub fn with_alias(mut self, alias: &str) -> Self {
+        self.alias = (alias != self.path).then(|| alias.to_owned());
+        self
     }
 }
 
