@@ -25,8 +25,6 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -86,28 +84,7 @@ pub fn save(file: &Path, tensors: &[(String, Tensor)], metadata: &Metadata) -> R
     let meta: HashMap<String, String> = [(METADATA_KEY.to_owned(), json)].into();
     let bytes = safetensors::serialize(tensors.iter().map(|(p, t)| (p.as_str(), t)), Some(meta))
         .map_err(|e| err(file, format!("encoding tensors: {e}")))?;
-    let name = file
-        .file_name()
-        .ok_or_else(|| err(file, "the path names no file"))?
-        .to_string_lossy();
-    let tmp: PathBuf = file.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)?;
-        // Make the rename itself durable where the platform allows it.
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(file, format!("writing: {e}"))
-    })
+    crate::atomic::write(file, &bytes).map_err(|e| err(file, format!("writing: {e}")))
 }
 
 /// Saves a model's parameters (all of them, frozen ones included) with `metadata`.

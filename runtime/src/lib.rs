@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod atomic;
 pub mod backend;
 pub mod checkpoint;
 pub mod coords;

@@ -37,9 +37,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::diff::{diff, Diff};
 use crate::error::{Error, Result};
@@ -160,28 +158,7 @@ pub fn read(file: impl AsRef<Path>) -> Result<Manifest> {
 pub fn write(file: impl AsRef<Path>, manifest: &Manifest) -> Result<()> {
     let file = file.as_ref();
     let text = render(manifest);
-    let name = file
-        .file_name()
-        .ok_or_else(|| lock_error(file, None, "the path names no file".to_owned()))?
-        .to_string_lossy();
-    let tmp: PathBuf = file.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let attempt = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)?;
-        // Make the rename itself durable where the platform allows it.
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    };
-    attempt().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        lock_error(file, None, format!("writing: {e}"))
-    })
+    crate::atomic::write(file, text.as_bytes()).map_err(|e| lock_error(file, None, format!("writing: {e}")))
 }
 
 /// The lockfile text of `manifest`.
