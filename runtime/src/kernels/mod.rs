@@ -271,18 +271,9 @@ impl Put<f64> for MaybeUninit<f64> {
 /// Writes elements `start .. start + out.len()` of the f32-family row `ctr`
 /// under `key`; every element of `out` is written. A batch is `P` Philox
 /// batches of `R` vectors of `V::LANES` blocks, transformed as `K` vectors `F`
-/// of 32-bit words (`H = K / 2`, `G = K / 4`: see `draw32::values32`).
+/// of 32-bit words (`H = K / 2`: see `draw32::values32`).
 #[inline(always)]
-fn run32_on<
-    V: Lanes,
-    F: V32,
-    const R: usize,
-    const P: usize,
-    const K: usize,
-    const H: usize,
-    const G: usize,
-    O: Out32,
->(
+fn run32_on<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     key: [u32; 2],
     ctr: [u32; 3],
@@ -313,10 +304,10 @@ fn run32_on<
         let words = draw::words(pairs, &mut buf);
         let take = if lane == 0 && out.len() >= per {
             // A whole batch, straight into the output.
-            draw32::values32::<F, K, H, G, O>(op, words, &mut out[..per]);
+            draw32::values32::<F, K, H, O>(op, words, &mut out[..per]);
             per
         } else {
-            draw32::values32::<F, K, H, G, O>(op, words, tmp);
+            draw32::values32::<F, K, H, O>(op, words, tmp);
             let take = (per - lane).min(out.len());
             out[..take].copy_from_slice(&tmp[lane..lane + take]);
             take
@@ -335,16 +326,7 @@ pub(crate) type Run = ([u32; 3], usize, usize);
 /// whole batch for each. Every element of `out` (the runs' total length) is
 /// written.
 #[inline(always)]
-fn runs32_on<
-    V: Lanes,
-    F: V32,
-    const R: usize,
-    const P: usize,
-    const K: usize,
-    const H: usize,
-    const G: usize,
-    O: Out32,
->(
+fn runs32_on<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     key: [u32; 2],
     runs: &[Run],
@@ -381,13 +363,13 @@ fn runs32_on<
             gather.filled += 1;
             (i, to) = (i + take, to + take);
             if gather.filled == blocks {
-                gather_flush::<V, F, R, P, K, H, G, O>(op, &mut gather, &mut tmp, &mut out[from..to]);
+                gather_flush::<V, F, R, P, K, H, O>(op, &mut gather, &mut tmp, &mut out[from..to]);
                 from = to;
             }
         }
     }
     if gather.filled > 0 {
-        gather_flush::<V, F, R, P, K, H, G, O>(op, &mut gather, &mut tmp, &mut out[from..to]);
+        gather_flush::<V, F, R, P, K, H, O>(op, &mut gather, &mut tmp, &mut out[from..to]);
     }
 }
 
@@ -407,16 +389,7 @@ struct Gather<V> {
 /// Computes the gathered blocks and writes their lanes into `out` (exactly as
 /// many as the blocks hold).
 #[inline(always)]
-fn gather_flush<
-    V: Lanes,
-    F: V32,
-    const R: usize,
-    const P: usize,
-    const K: usize,
-    const H: usize,
-    const G: usize,
-    O: Out32,
->(
+fn gather_flush<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     g: &mut Gather<V>,
     tmp: &mut [MaybeUninit<O>; 4 * MAX_BLOCKS],
@@ -434,7 +407,7 @@ fn gather_flush<
         philox::batch_of::<V, R>(&g.splat, c, pairs);
     }
     let words = draw::words(pairs, &mut g.buf);
-    draw32::values32::<F, K, H, G, O>(op, words, &mut tmp[..K * F::N]);
+    draw32::values32::<F, K, H, O>(op, words, &mut tmp[..K * F::N]);
     let mut o = 0;
     for (b, &(from, to)) in g.lanes[..g.filled].iter().enumerate() {
         let (from, to) = (from as usize, to as usize);
@@ -553,14 +526,14 @@ mod x86 {
         start: usize,
         out: &mut [MaybeUninit<O>],
     ) {
-        run32_on::<Avx2, Avx2F, R_AVX2, 2, 12, 6, 3, O>(op, key, ctr, start, out)
+        run32_on::<Avx2, Avx2F, R_AVX2, 2, 12, 6, O>(op, key, ctr, start, out)
     }
 
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn runs32_avx2<O: Out32>(op: &Op32, key: [u32; 2], runs: &[Run], out: &mut [MaybeUninit<O>]) {
-        runs32_on::<Avx2, Avx2F, R_AVX2, 2, 12, 6, 3, O>(op, key, runs, out)
+        runs32_on::<Avx2, Avx2F, R_AVX2, 2, 12, 6, O>(op, key, runs, out)
     }
 
     /// # Safety
@@ -602,7 +575,7 @@ mod x86 {
             start: usize,
             out: &mut [MaybeUninit<O>],
         ) {
-            run32_on::<Avx512, Avx512F, R_AVX512, 1, 8, 4, 2, O>(op, key, ctr, start, out)
+            run32_on::<Avx512, Avx512F, R_AVX512, 1, 8, 4, O>(op, key, ctr, start, out)
         }
 
         /// # Safety
@@ -614,7 +587,7 @@ mod x86 {
             runs: &[Run],
             out: &mut [MaybeUninit<O>],
         ) {
-            runs32_on::<Avx512, Avx512F, R_AVX512, 1, 8, 4, 2, O>(op, key, runs, out)
+            runs32_on::<Avx512, Avx512F, R_AVX512, 1, 8, 4, O>(op, key, runs, out)
         }
 
         /// # Safety
@@ -696,9 +669,9 @@ fn run32<O: Out32>(path: Path, p: &Prepared32, key: [u32; 2], ctr: [u32; 3], sta
     let op = p.op();
     match path {
         Path::Scalar => run32_scalar(p, key, ctr, start, out),
-        Path::Portable => run32_on::<u64, u32, R_PORTABLE, 1, 16, 8, 4, O>(&op, key, ctr, start, out),
+        Path::Portable => run32_on::<u64, u32, R_PORTABLE, 1, 16, 8, O>(&op, key, ctr, start, out),
         #[cfg(target_arch = "x86_64")]
-        Path::Sse2 => run32_on::<lanes::Sse2, vec32::Sse2F, R_SSE2, 2, 12, 6, 3, O>(&op, key, ctr, start, out),
+        Path::Sse2 => run32_on::<lanes::Sse2, vec32::Sse2F, R_SSE2, 2, 12, 6, O>(&op, key, ctr, start, out),
         // SAFETY: the assertion above checked that the CPU has AVX2.
         #[cfg(target_arch = "x86_64")]
         Path::Avx2 => unsafe { x86::run32_avx2(&op, key, ctr, start, out) },
@@ -726,9 +699,9 @@ fn runs32<O: Out32>(path: Path, p: &Prepared32, key: [u32; 2], runs: &[Run], out
                 at += n;
             }
         }
-        Path::Portable => runs32_on::<u64, u32, R_PORTABLE, 1, 16, 8, 4, O>(&op, key, runs, out),
+        Path::Portable => runs32_on::<u64, u32, R_PORTABLE, 1, 16, 8, O>(&op, key, runs, out),
         #[cfg(target_arch = "x86_64")]
-        Path::Sse2 => runs32_on::<lanes::Sse2, vec32::Sse2F, R_SSE2, 2, 12, 6, 3, O>(&op, key, runs, out),
+        Path::Sse2 => runs32_on::<lanes::Sse2, vec32::Sse2F, R_SSE2, 2, 12, 6, O>(&op, key, runs, out),
         // SAFETY: the assertion above checked that the CPU has AVX2.
         #[cfg(target_arch = "x86_64")]
         Path::Avx2 => unsafe { x86::runs32_avx2(&op, key, runs, out) },
