@@ -945,13 +945,19 @@ fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the
     assert_eq!(lock::read(&file).unwrap(), after);
     let ckpt = tmp("renamed.safetensors");
     let (model, prov) = init_with_provenance::<renamed::After>(&renamed::Cfg, &init).unwrap();
+    let (scale, _, layers) = model.used();
+    assert_eq!((scale.dims(), layers.len()), (&[2, 3][..], 2));
     checkpoint::save_model(&ckpt, &model, &Metadata::new(Some(9), 1, prov)).unwrap();
     assert_eq!(
         StoredCheckpoint::open(&ckpt).unwrap().manifest(&mut |_, _| {}).unwrap(),
         after
     );
     // Parameters without an alias keep the provenance records of before.
-    let (_, plain) = init_with_provenance::<renamed::Before>(&renamed::Cfg, &init).unwrap();
+    let (plain_model, plain) = init_with_provenance::<renamed::Before>(&renamed::Cfg, &init).unwrap();
+    assert_eq!(
+        plain_model.used().0.to_vec2::<f32>().unwrap(),
+        scale.to_vec2::<f32>().unwrap()
+    );
     let json = serde_json::to_string(&plain).unwrap();
     assert!(!json.contains("alias"), "{json}");
 }
