@@ -9,12 +9,7 @@ use reproducible_examples::lock_story::run;
 use reproducible_examples::story::AttentionConfig;
 
 fn main() -> reproducible::Result<()> {
-    let cfg = AttentionConfig {
-        dim: 64,
-        num_heads: 4,
-        attn_drop: 0.1,
-        proj_drop: 0.1,
-    };
+    let cfg = AttentionConfig::story();
     let seed = 42;
     let dir = std::env::temp_dir().join(format!("lockfile-story-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| reproducible::Error::Lockfile {

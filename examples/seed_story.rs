@@ -8,12 +8,7 @@
 use reproducible_examples::story::{compare, AttentionConfig};
 
 fn main() -> candle_core::Result<()> {
-    let cfg = AttentionConfig {
-        dim: 64,
-        num_heads: 4,
-        attn_drop: 0.1,
-        proj_drop: 0.1,
-    };
+    let cfg = AttentionConfig::story();
     let seed = 42;
     println!(
         "Attention(dim={}, heads={}), seed {seed}: version 1 -> version 2",

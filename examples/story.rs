@@ -26,6 +26,18 @@ pub struct AttentionConfig {
     pub proj_drop: f32,
 }
 
+impl AttentionConfig {
+    /// The block the examples print: `Attention(64, 4, 0.1, 0.1)`.
+    pub fn story() -> Self {
+        Self {
+            dim: 64,
+            num_heads: 4,
+            attn_drop: 0.1,
+            proj_drop: 0.1,
+        }
+    }
+}
+
 /// Version 1: the original CCT attention block.
 #[reproducible_model(config = AttentionConfig, version = 1)]
 pub struct AttentionV1 {
