@@ -4,6 +4,8 @@
 //! `pmuludq` does to the low halves of 64-bit lanes; keeping each word in the low
 //! half of its own lane (the high half is don't-care) makes a round two
 //! multiplies, two shifts and four XORs per vector, with no repacking.
+//! (NEON has no such multiply on 64-bit lanes: `lanes::Neon` gathers the low
+//! words with `uzp1` and multiplies them with `umull` / `umull2`.)
 //!
 //! Every method is `#[inline(always)]` and only ever runs inside a function
 //! compiled for the vector's instruction set (`mod.rs`), which is only called
@@ -275,6 +277,109 @@ mod x86 {
             unsafe {
                 _mm512_storeu_si512(out.as_mut_ptr().cast(), _mm512_unpacklo_epi64(a.0, b.0));
                 _mm512_storeu_si512(out.as_mut_ptr().add(8).cast(), _mm512_unpackhi_epi64(a.0, b.0));
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+pub(super) use aarch64::Neon;
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64 {
+    use std::arch::aarch64::*;
+
+    use super::Lanes;
+
+    /// Four blocks in two `uint64x2_t` (NEON, part of every aarch64): blocks 0, 1
+    /// then 2, 3. A product gathers the four low words into one `uint32x4_t`
+    /// (`uzp1`) and multiplies them with `umull` / `umull2`.
+    #[derive(Clone, Copy)]
+    pub(in super::super) struct Neon(uint64x2_t, uint64x2_t);
+
+    // SAFETY (all `unsafe` blocks below): NEON is part of the aarch64 baseline,
+    // so every aarch64 CPU runs these instructions. Loads and stores touch
+    // exactly the elements of a slice whose length the preceding line checks.
+
+    impl Neon {
+        /// The low 32-bit halves of the four lanes, in block order.
+        #[inline(always)]
+        fn low_words(self) -> uint32x4_t {
+            // SAFETY: see above.
+            unsafe { vuzp1q_u32(vreinterpretq_u32_u64(self.0), vreinterpretq_u32_u64(self.1)) }
+        }
+
+        /// The words `w` (in block order), each widened to its 64-bit lane.
+        #[inline(always)]
+        fn widen(w: uint32x4_t) -> Self {
+            // SAFETY: see above.
+            unsafe { Self(vmovl_u32(vget_low_u32(w)), vmovl_high_u32(w)) }
+        }
+    }
+
+    /// Each 64-bit lane rotated by 32 bits: its halves exchanged.
+    #[inline(always)]
+    fn rot32(v: uint64x2_t) -> uint64x2_t {
+        // SAFETY: see above.
+        unsafe { vreinterpretq_u64_u32(vrev64q_u32(vreinterpretq_u32_u64(v))) }
+    }
+
+    impl Lanes for Neon {
+        const LANES: usize = 4;
+        #[inline(always)]
+        fn splat(x: u32) -> Self {
+            // SAFETY: see above.
+            let v = unsafe { vdupq_n_u64(x as u64) };
+            Self(v, v)
+        }
+        #[inline(always)]
+        fn blocks(base: u32) -> Self {
+            let b = [base, base.wrapping_add(1), base.wrapping_add(2), base.wrapping_add(3)];
+            // SAFETY: see above; `b` holds 4 words.
+            Self::widen(unsafe { vld1q_u32(b.as_ptr()) })
+        }
+        #[inline(always)]
+        fn gather(w: &[u32]) -> Self {
+            let w = &w[..4];
+            // SAFETY: see above.
+            Self::widen(unsafe { vld1q_u32(w.as_ptr()) })
+        }
+        #[inline(always)]
+        fn mul(self, m: Self) -> Self {
+            let (a, m) = (self.low_words(), m.low_words());
+            // SAFETY: see above.
+            unsafe { Self(vmull_u32(vget_low_u32(a), vget_low_u32(m)), vmull_high_u32(a, m)) }
+        }
+        #[inline(always)]
+        fn hi(self) -> Self {
+            // SAFETY: see above.
+            unsafe { Self(vshrq_n_u64::<32>(self.0), vshrq_n_u64::<32>(self.1)) }
+        }
+        #[inline(always)]
+        fn xor(self, b: Self) -> Self {
+            // SAFETY: see above.
+            unsafe { Self(veorq_u64(self.0, b.0), veorq_u64(self.1, b.1)) }
+        }
+        #[inline(always)]
+        fn last(p: Self, c: Self, k: Self) -> Self {
+            // SAFETY: see above.
+            unsafe {
+                let mask = vdupq_n_u64(0xffff_ffff);
+                Self(
+                    veorq_u64(rot32(p.0), vandq_u64(veorq_u64(c.0, k.0), mask)),
+                    veorq_u64(rot32(p.1), vandq_u64(veorq_u64(c.1, k.1), mask)),
+                )
+            }
+        }
+        #[inline(always)]
+        fn store_pairs(a: Self, b: Self, out: &mut [u64]) {
+            let out = &mut out[..8];
+            // SAFETY: see above; `out` holds 8 u64.
+            unsafe {
+                vst1q_u64(out.as_mut_ptr(), vzip1q_u64(a.0, b.0));
+                vst1q_u64(out.as_mut_ptr().add(2), vzip2q_u64(a.0, b.0));
+                vst1q_u64(out.as_mut_ptr().add(4), vzip1q_u64(a.1, b.1));
+                vst1q_u64(out.as_mut_ptr().add(6), vzip2q_u64(a.1, b.1));
             }
         }
     }

@@ -34,9 +34,10 @@
 //! registers, any target), and on x86-64 `Sse2`, `Avx2` and `Avx512` (F, BW,
 //! DQ and VL), all compiled into every x86-64 build and chosen at run time.
 //! Like every path, `Avx512` is used only after it reproduced the reference on
-//! the sample of [`Path::detect`]'s self-check at first use. Other targets
-//! (aarch64 included) run `Portable`, which the compiler vectorises only in
-//! part; there are no NEON kernels yet.
+//! the sample of [`Path::detect`]'s self-check at first use. On aarch64, `Neon`
+//! (part of every aarch64 CPU, so always supported) is compiled in and chosen,
+//! again only after it passed the self-check. Other targets run `Portable`,
+//! which the compiler vectorises only in part.
 #![allow(unsafe_code)]
 
 mod draw;
@@ -74,11 +75,21 @@ pub enum Path {
     Avx2,
     /// Batches in AVX-512 registers (needs F, BW, DQ and VL).
     Avx512,
+    /// Batches in NEON registers (part of every aarch64).
+    Neon,
 }
 
 impl Path {
     /// Every path, the reference first, then from the slowest to the fastest.
-    pub const ALL: [Path; 5] = [Path::Scalar, Path::Portable, Path::Sse2, Path::Avx2, Path::Avx512];
+    /// (The x86-64 and aarch64 paths never run on the same machine.)
+    pub const ALL: [Path; 6] = [
+        Path::Scalar,
+        Path::Portable,
+        Path::Sse2,
+        Path::Avx2,
+        Path::Avx512,
+        Path::Neon,
+    ];
 
     /// The lower-case name (`"avx2"`).
     pub fn name(self) -> &'static str {
@@ -88,6 +99,7 @@ impl Path {
             Path::Sse2 => "sse2",
             Path::Avx2 => "avx2",
             Path::Avx512 => "avx512",
+            Path::Neon => "neon",
         }
     }
 
@@ -108,6 +120,8 @@ impl Path {
             }
             #[cfg(not(target_arch = "x86_64"))]
             Path::Sse2 | Path::Avx2 | Path::Avx512 => false,
+            // NEON is part of the aarch64 baseline.
+            Path::Neon => cfg!(target_arch = "aarch64"),
         }
     }
 
@@ -500,6 +514,10 @@ const R_SSE2: usize = 3;
 const R_AVX2: usize = 3;
 #[cfg(target_arch = "x86_64")]
 const R_AVX512: usize = 4;
+// Four blocks per `lanes::Neon` (two registers of the 32): 12 blocks per batch,
+// as SSE2; not tuned on hardware.
+#[cfg(target_arch = "aarch64")]
+const R_NEON: usize = 3;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -654,7 +672,8 @@ fn lanewise(path: Path, f: Lanewise, xs: &[u32], out: &mut [u32]) {
         // SAFETY: the assertion above checked the CPU.
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::lanewise(f, xs, out) },
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        Path::Neon => lanewise_on::<vec32::NeonF>(f, xs, out),
         _ => unreachable!("checked by the assertion"),
     }
 }
@@ -678,7 +697,8 @@ fn run32<O: Out32>(path: Path, p: &Prepared32, key: [u32; 2], ctr: [u32; 3], sta
         // SAFETY: the assertion above checked that the CPU has AVX-512 F, BW, DQ and VL.
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::run32(&op, key, ctr, start, out) },
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        Path::Neon => run32_on::<lanes::Neon, vec32::NeonF, R_NEON, 1, 12, 6, O>(&op, key, ctr, start, out),
         _ => unreachable!("checked by the assertion"),
     }
 }
@@ -708,7 +728,8 @@ fn runs32<O: Out32>(path: Path, p: &Prepared32, key: [u32; 2], runs: &[Run], out
         // SAFETY: the assertion above checked that the CPU has AVX-512 F, BW, DQ and VL.
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::runs32(&op, key, runs, out) },
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        Path::Neon => runs32_on::<lanes::Neon, vec32::NeonF, R_NEON, 1, 12, 6, O>(&op, key, runs, out),
         _ => unreachable!("checked by the assertion"),
     }
 }
@@ -731,7 +752,8 @@ fn run64(path: Path, p: &Prepared64, key: [u32; 2], ctr: [u32; 3], start: usize,
         // SAFETY: the assertion above checked that the CPU has AVX-512 F, BW, DQ and VL.
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 => unsafe { x86::avx512::run64(&op, key, ctr, start, out) },
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        Path::Neon => run64_on::<lanes::Neon, R_NEON>(&op, key, ctr, start, out),
         _ => unreachable!("checked by the assertion"),
     }
 }

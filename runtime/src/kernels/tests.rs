@@ -255,6 +255,9 @@ fn detect_picks_a_supported_path_that_passes_its_check() {
         assert!(self_check(p), "{p} fails the self-check");
     }
     assert_eq!(Path::Avx2.to_string(), "avx2");
+    // NEON is part of every aarch64, so these tests run it there.
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(path, Path::Neon);
 }
 
 #[test]

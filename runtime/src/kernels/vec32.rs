@@ -10,7 +10,8 @@
 //!
 //! The x86 methods are only ever inlined into functions compiled with the
 //! vector's instruction set (`#[target_feature]` in `mod.rs`), which are only
-//! called after the CPU was checked for it.
+//! called after the CPU was checked for it. NEON (aarch64) is part of the baseline, like
+//! SSE2 on x86-64.
 #![allow(unsafe_code)]
 
 use std::mem::MaybeUninit;
@@ -893,6 +894,207 @@ mod x86 {
                     Self(_mm512_unpackhi_epi32(even.0, odd.0)),
                 )
             }
+        }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+pub(super) use aarch64::NeonF;
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64 {
+    use std::arch::aarch64::*;
+    use std::mem::MaybeUninit;
+
+    use super::V32;
+
+    /// Four lanes (NEON, part of every aarch64).
+    #[derive(Clone, Copy)]
+    pub(in super::super) struct NeonF(uint32x4_t);
+
+    // SAFETY (every `unsafe` block below): NEON is part of the aarch64 baseline,
+    // so every aarch64 CPU runs these instructions. Loads and stores go through
+    // slices whose length the preceding line checks.
+
+    /// The lanes as f32.
+    #[inline(always)]
+    fn f(x: uint32x4_t) -> float32x4_t {
+        // SAFETY: see above (a reinterpretation, no instruction).
+        unsafe { vreinterpretq_f32_u32(x) }
+    }
+
+    /// The f32 lanes as bits.
+    #[inline(always)]
+    fn u(x: float32x4_t) -> uint32x4_t {
+        // SAFETY: see above (a reinterpretation, no instruction).
+        unsafe { vreinterpretq_u32_f32(x) }
+    }
+
+    impl V32 for NeonF {
+        const N: usize = 4;
+        #[inline(always)]
+        fn splat(x: u32) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vdupq_n_u32(x) })
+        }
+        #[inline(always)]
+        fn load(src: &[u32]) -> Self {
+            let src = &src[..4];
+            // SAFETY: see above.
+            Self(unsafe { vld1q_u32(src.as_ptr()) })
+        }
+        #[inline(always)]
+        fn store_f32(self, dst: &mut [MaybeUninit<f32>]) {
+            let dst = &mut dst[..4];
+            // SAFETY: see above; `MaybeUninit<f32>` has the layout of `u32`.
+            unsafe { vst1q_u32(dst.as_mut_ptr().cast(), self.0) }
+        }
+        #[cfg(test)]
+        #[inline(always)]
+        fn store_u32(self, dst: &mut [u32]) {
+            let dst = &mut dst[..4];
+            // SAFETY: see above.
+            unsafe { vst1q_u32(dst.as_mut_ptr(), self.0) }
+        }
+        #[inline(always)]
+        fn store_u16(a: Self, b: Self, dst: &mut [MaybeUninit<u16>]) {
+            let dst = &mut dst[..8];
+            // Narrowing keeps the low 16 bits of each lane, in lane order.
+            // SAFETY: see above; `MaybeUninit<u16>` has the layout of `u16`.
+            unsafe { vst1q_u16(dst.as_mut_ptr().cast(), vcombine_u16(vmovn_u32(a.0), vmovn_u32(b.0))) }
+        }
+        #[inline(always)]
+        fn add(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(u(unsafe { vaddq_f32(f(self.0), f(b.0)) }))
+        }
+        #[inline(always)]
+        fn sub(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(u(unsafe { vsubq_f32(f(self.0), f(b.0)) }))
+        }
+        #[inline(always)]
+        fn mul(self, b: Self) -> Self {
+            // A plain multiply (`fmul`), never fused with an addition.
+            // SAFETY: see above.
+            Self(u(unsafe { vmulq_f32(f(self.0), f(b.0)) }))
+        }
+        #[inline(always)]
+        fn div(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(u(unsafe { vdivq_f32(f(self.0), f(b.0)) }))
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            // SAFETY: see above.
+            Self(u(unsafe { vsqrtq_f32(f(self.0)) }))
+        }
+        #[inline(always)]
+        fn max_of(self, v: Self) -> Self {
+            // Not `fmax` (NaN and signed-zero rules differ): compare, then select,
+            // so `v` unless `self > v`, as the scalar `if`.
+            // SAFETY: see above.
+            Self(unsafe { vbslq_u32(vcgtq_f32(f(self.0), f(v.0)), self.0, v.0) })
+        }
+        #[inline(always)]
+        fn min_of(self, v: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vbslq_u32(vcltq_f32(f(self.0), f(v.0)), self.0, v.0) })
+        }
+        #[inline(always)]
+        fn lt(self, b: Self) -> Self {
+            // Ordered: false when either is NaN, as `<`.
+            // SAFETY: see above.
+            Self(unsafe { vcltq_f32(f(self.0), f(b.0)) })
+        }
+        #[inline(always)]
+        fn to_f32(self) -> Self {
+            // `scvtf` rounds to nearest, ties to even (the default FPCR), as `as f32`.
+            // SAFETY: see above.
+            Self(u(unsafe { vcvtq_f32_s32(vreinterpretq_s32_u32(self.0)) }))
+        }
+        #[inline(always)]
+        fn iadd(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vaddq_u32(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn isub(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vsubq_u32(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn and(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vandq_u32(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn or(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vorrq_u32(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn xor(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { veorq_u32(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn shr<const S: i32>(self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vshrq_n_u32::<S>(self.0) })
+        }
+        #[inline(always)]
+        fn shl<const S: i32>(self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vshlq_n_u32::<S>(self.0) })
+        }
+        #[inline(always)]
+        fn shr_var(self, s: Self) -> Self {
+            // `ushl` shifts right by a negative count (each below 32 here).
+            // SAFETY: see above.
+            Self(unsafe { vshlq_u32(self.0, vnegq_s32(vreinterpretq_s32_u32(s.0))) })
+        }
+        #[inline(always)]
+        fn shl_var(self, s: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vshlq_u32(self.0, vreinterpretq_s32_u32(s.0)) })
+        }
+        #[inline(always)]
+        fn igt(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vcgtq_s32(vreinterpretq_s32_u32(self.0), vreinterpretq_s32_u32(b.0)) })
+        }
+        #[inline(always)]
+        fn ieq(self, b: Self) -> Self {
+            // SAFETY: see above.
+            Self(unsafe { vceqq_u32(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn select(mask: Self, a: Self, b: Self) -> Self {
+            // `bsl` selects bit by bit: spread the sign bit first (some callers
+            // pass masks whose other bits are arbitrary).
+            // SAFETY: see above.
+            unsafe {
+                let m = vreinterpretq_u32_s32(vshrq_n_s32::<31>(vreinterpretq_s32_u32(mask.0)));
+                Self(vbslq_u32(m, a.0, b.0))
+            }
+        }
+        #[inline(always)]
+        fn all(mask: Self) -> bool {
+            // The largest signed lane is negative exactly when every sign bit is set.
+            // SAFETY: see above.
+            unsafe { vmaxvq_s32(vreinterpretq_s32_u32(mask.0)) < 0 }
+        }
+        #[inline(always)]
+        fn deinterleave(a: Self, b: Self) -> (Self, Self) {
+            // a0 a2 b0 b2 and a1 a3 b1 b3, as the SSE2 shuffles.
+            // SAFETY: see above.
+            unsafe { (Self(vuzp1q_u32(a.0, b.0)), Self(vuzp2q_u32(a.0, b.0))) }
+        }
+        #[inline(always)]
+        fn interleave(even: Self, odd: Self) -> (Self, Self) {
+            // SAFETY: see above.
+            unsafe { (Self(vzip1q_u32(even.0, odd.0)), Self(vzip2q_u32(even.0, odd.0))) }
         }
     }
 }
