@@ -61,8 +61,10 @@ use lanes::Lanes;
 use philox::{Row, Splat};
 use vec32::V32;
 
-/// A code path for generating values; all give the same bits.
+/// A code path for generating values; all give the same bits. New instruction
+/// sets become new variants, hence `non_exhaustive`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Path {
     /// One Philox block at a time through the reference code of
     /// [`crate::transform`]: what SPEC.md describes, line by line.
