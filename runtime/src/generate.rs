@@ -491,54 +491,41 @@ where
     })
 }
 
-impl Element for f32 {
-    fn generate_plan_on(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-        path: Path,
-    ) -> Result<Vec<Self>> {
-        generate_f32_family(stream, plan, shape, region, chunk, path)
-    }
+/// The generation methods of an f32-family element (f32, f16, bf16): all three
+/// draw in f32 (SPEC.md 6.1) and differ only in how a value is stored.
+macro_rules! f32_family_generation {
+    () => {
+        fn generate_plan_on(
+            stream: &Stream,
+            plan: &Plan,
+            shape: &[usize],
+            region: &[Range<usize>],
+            chunk: usize,
+            path: Path,
+        ) -> Result<Vec<Self>> {
+            generate_f32_family(stream, plan, shape, region, chunk, path)
+        }
 
-    fn generate_plan_into(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-        path: Path,
-        out: &mut [Self],
-    ) -> Result<()> {
-        generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
-    }
+        fn generate_plan_into(
+            stream: &Stream,
+            plan: &Plan,
+            shape: &[usize],
+            region: &[Range<usize>],
+            chunk: usize,
+            path: Path,
+            out: &mut [Self],
+        ) -> Result<()> {
+            generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
+        }
+    };
+}
+
+impl Element for f32 {
+    f32_family_generation!();
 }
 
 impl Element for half::f16 {
-    fn generate_plan_on(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-        path: Path,
-    ) -> Result<Vec<Self>> {
-        generate_f32_family(stream, plan, shape, region, chunk, path)
-    }
-
-    fn generate_plan_into(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-        path: Path,
-        out: &mut [Self],
-    ) -> Result<()> {
-        generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
-    }
+    f32_family_generation!();
 
     fn overflow(values: &[Self]) -> Option<String> {
         // A branch-free pass per block of values, which the compiler vectorises.
@@ -551,28 +538,7 @@ impl Element for half::f16 {
 }
 
 impl Element for half::bf16 {
-    fn generate_plan_on(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-        path: Path,
-    ) -> Result<Vec<Self>> {
-        generate_f32_family(stream, plan, shape, region, chunk, path)
-    }
-
-    fn generate_plan_into(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-        path: Path,
-        out: &mut [Self],
-    ) -> Result<()> {
-        generate_f32_family_into(stream, plan, shape, region, chunk, path, out)
-    }
+    f32_family_generation!();
 }
 
 /// The whole tensor as a region.

@@ -78,7 +78,7 @@ impl Init {
     /// stream at `version`, in this context's dtype and on its device.
     /// Errors name the path.
     pub fn tensor(&self, path: &str, shape: &[usize], scheme: &Scheme, version: u32) -> Result<Tensor> {
-        self.tensor_region(path, shape, None, scheme, version)
+        self.make(path, shape, None, scheme, version, false)
     }
 
     /// Like [`Init::tensor`] with this context's dtype replaced by `dtype`.
@@ -105,18 +105,7 @@ impl Init {
         scheme: &Scheme,
         version: u32,
     ) -> Result<Tensor> {
-        self.tensor_region(path, shape, Some(region), scheme, version)
-    }
-
-    fn tensor_region(
-        &self,
-        path: &str,
-        shape: &[usize],
-        region: Option<&[Range<usize>]>,
-        scheme: &Scheme,
-        version: u32,
-    ) -> Result<Tensor> {
-        self.make(path, shape, region, scheme, version, false)
+        self.make(path, shape, Some(region), scheme, version, false)
     }
 
     /// [`Init::tensor`] or [`Init::shard`] (with a `region`); when `variable`,
