@@ -26,7 +26,7 @@ use crate::transform::{EDGE64, TWO_POW_M53};
 // an exact integer-to-float trick instead; `kernels::tests` compares them with
 // the reference bit for bit.
 
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn clamp64(v: f64, lo: f64, hi: f64) -> f64 {
     let v = if v < lo { lo } else { v };
     if v > hi {
@@ -37,20 +37,20 @@ fn clamp64(v: f64, lo: f64, hi: f64) -> f64 {
 }
 
 /// `f64(n)` for `n < 2^52`, exactly: the bits of `2^52 + n`, minus `2^52`.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn u52_to_f64(n: u64) -> f64 {
     f64::from_bits(n | 0x4330_0000_0000_0000) - 4_503_599_627_370_496.0
 }
 
 /// `f64(n)` for `n <= 2^53`, exactly: `f64(n >> 32) * 2^32 + f64(n & 0xffffffff)`,
 /// every step exact because the result is representable.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn u53_to_f64(n: u64) -> f64 {
     u52_to_f64(n >> 32) * 4_294_967_296.0 + u52_to_f64(n & 0xffff_ffff)
 }
 
 /// `ln64` of SPEC.md 5.1.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn ln64(x: f64) -> f64 {
     let bits = x.to_bits();
     let mant = bits & 0x000f_ffff_ffff_ffff;
@@ -77,7 +77,7 @@ pub(super) fn ln64(x: f64) -> f64 {
 }
 
 /// `sincos64` of SPEC.md 5.2 for a 53-bit `n`.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn sincos64(n: u64) -> (f64, f64) {
     let q = n >> 51;
     let m = n & ((1 << 51) - 1);
@@ -102,7 +102,7 @@ pub(super) fn sincos64(n: u64) -> (f64, f64) {
 
 /// `erfinv64` of SPEC.md 5.3 with its branches, for the rare lanes outside the
 /// central one.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn erfinv64_outer(w: f64) -> f64 {
     if w < 16.0 {
         horner(&ERFINV64_B, w.sqrt() - 3.25)
@@ -132,7 +132,7 @@ impl Scratch {
 
 /// The 32-bit words of packed pairs, in element order (`buf` holds them on a
 /// big-endian target, where they must be rearranged).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 #[cfg_attr(target_endian = "little", allow(unused_variables))]
 pub(super) fn words<'a>(pairs: &'a [u64], buf: &'a mut [u32; 4 * MAX_BLOCKS]) -> &'a [u32] {
     #[cfg(target_endian = "little")]
@@ -158,7 +158,7 @@ pub(super) fn words<'a>(pairs: &'a [u64], buf: &'a mut [u32; 4 * MAX_BLOCKS]) ->
 // polynomials) of several vectors.
 
 /// The f64 values of a batch: `vals[i]` from `pairs[i]` (`vals.len() == pairs.len()`).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn values64<D: Put<f64>>(op: &Op64, pairs: &[u64], scratch: &mut Scratch, vals: &mut [D]) {
     let vals = &mut vals[..pairs.len()];
     match *op {
@@ -178,12 +178,12 @@ pub(super) fn values64<D: Put<f64>>(op: &Op64, pairs: &[u64], scratch: &mut Scra
 }
 
 /// `n = (x_even << 21) | (x_odd >> 11)`, the 53 bits of SPEC.md 6.2, from a packed pair.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn bits53(p: u64) -> u64 {
     p.rotate_left(32) >> 11
 }
 
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn normal64<D: Put<f64>>(mean: f64, std: f64, pairs: &[u64], scratch: &mut Scratch, vals: &mut [D]) {
     let rad = &mut scratch.f64s[0][..pairs.len() / 2];
     for (r, p) in rad.iter_mut().zip(pairs.chunks_exact(2)) {
@@ -197,7 +197,7 @@ fn normal64<D: Put<f64>>(mean: f64, std: f64, pairs: &[u64], scratch: &mut Scrat
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn trunc64<D: Put<f64>>(p: [f64; 4], clamp: [f64; 2], pairs: &[u64], scratch: &mut Scratch, vals: &mut [D]) {
     let [xs, ws] = &mut scratch.f64s;
     let (xs, ws) = (&mut xs[..pairs.len()], &mut ws[..pairs.len()]);
@@ -230,7 +230,7 @@ fn trunc64<D: Put<f64>>(p: [f64; 4], clamp: [f64; 2], pairs: &[u64], scratch: &m
 // Narrowing to f16 and bf16 (round to nearest, ties to even, as the `half` crate).
 
 /// `half::bf16::from_f32(f32::from_bits(x)).to_bits()`, branch-free.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn bf16_bits(x: u32) -> u16 {
     let nan = x & 0x7fff_ffff > 0x7f80_0000;
     let round_up = (x & 0x8000 != 0) && (x & 0x17fff != 0);
@@ -240,7 +240,7 @@ pub(super) fn bf16_bits(x: u32) -> u16 {
 
 /// `half::f16::from_f32(f32::from_bits(x)).to_bits()`, branch-free (the `half`
 /// crate's software conversion, which F16C matches for every non-NaN input).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn f16_bits(x: u32) -> u16 {
     let sign = (x & 0x8000_0000) >> 16;
     let exp = (x >> 23) & 0xff;

@@ -17,18 +17,18 @@ use crate::transform::{EDGE32, TWO_POW_M24, TWO_POW_M31, TWO_POW_M32};
 
 type M<F, const K: usize> = Many<F, K>;
 
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn c<F: V32, const K: usize>(x: f32) -> M<F, K> {
     Many::splat_f(x)
 }
 
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn u<F: V32, const K: usize>(x: u32) -> M<F, K> {
     Many::splat(x)
 }
 
 /// `ln32` of SPEC.md 5.1.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn ln32<F: V32, const K: usize>(x: M<F, K>) -> M<F, K> {
     let mant = x.and(u(0x007f_ffff));
     // All ones (-1) where the mantissa is above sqrt 2: e + 1, and m in [0.707, 1).
@@ -46,7 +46,7 @@ pub(super) fn ln32<F: V32, const K: usize>(x: M<F, K>) -> M<F, K> {
 }
 
 /// `sincos32` of SPEC.md 5.2: `(sin, cos)`.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn sincos32<F: V32, const K: usize>(w: M<F, K>) -> (M<F, K>, M<F, K>) {
     // The quadrant q = w >> 30 is the top two bits: quadrants 2 and 3 (bit 31)
     // negate the sine, 1 and 2 (bit 31 ^ bit 30) the cosine, odd ones (bit 30)
@@ -73,7 +73,7 @@ pub(super) fn sincos32<F: V32, const K: usize>(w: M<F, K>) -> (M<F, K>, M<F, K>)
 }
 
 /// `p = k[0]; p = k[i] + p * w` for the nine coefficients of Giles' fit.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn horner<F: V32, const K: usize>(k: &[f32; 9], w: M<F, K>) -> M<F, K> {
     let mut p = c(k[0]);
     for &k in &k[1..] {
@@ -83,13 +83,13 @@ fn horner<F: V32, const K: usize>(k: &[f32; 9], w: M<F, K>) -> M<F, K> {
 }
 
 /// `clamp(v, lo, hi)` of SPEC.md section 1: `lo` if `v < lo`, then `hi` if `v > hi`.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn clamp<F: V32, const K: usize>(v: M<F, K>, lo: f32, hi: f32) -> M<F, K> {
     c::<F, K>(hi).min_of(c::<F, K>(lo).max_of(v))
 }
 
 /// One truncated normal value per word (SPEC.md 6.1).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn trunc<F: V32, const K: usize>(p: [f32; 4], bounds: [f32; 2], x: M<F, K>) -> M<F, K> {
     let uni = x.shr::<9>().shl::<1>().or(u(1)).to_f32().mul(c(TWO_POW_M24));
     let x = clamp(c::<F, K>(p[0]).add(c::<F, K>(p[1]).mul(uni)), -EDGE32, EDGE32);
@@ -120,7 +120,7 @@ fn trunc<F: V32, const K: usize>(p: [f32; 4], bounds: [f32; 2], x: M<F, K>) -> M
 /// chains that hide the latencies of division, square root and polynomials.
 /// (Two halves of the batch one after the other spill fewer registers, but
 /// measured 5-10% slower for normal and truncated normal on AVX2, Zen 3.)
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn values32<F: V32, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     words: &[u32],
@@ -155,7 +155,7 @@ pub(super) fn values32<F: V32, const K: usize, const H: usize, O: Out32>(
 }
 
 /// Box-Muller on `G` pairs of vectors of words, into `out[..2 * G * F::N]`.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn normal<F: V32, const G: usize, O: Out32>(mean: f32, std: f32, words: &[u32], out: &mut [MaybeUninit<O>]) {
     // Pairs of words: the even one gives the radius, the odd one the angle.
     let (mut xa, mut xb) = ([F::splat(0); G], [F::splat(0); G]);
@@ -177,7 +177,7 @@ fn normal<F: V32, const G: usize, O: Out32>(mean: f32, std: f32, words: &[u32], 
 }
 
 /// `half::bf16::from_f32` on the lanes (as [`super::draw::bf16_bits`]).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn bf16_bits<F: V32, const K: usize>(x: M<F, K>) -> M<F, K> {
     // Round to nearest even by carrying 0x7fff plus the kept part's lowest bit
     // into bit 16; NaN keeps its top bits and sets the quiet bit.
@@ -188,7 +188,7 @@ pub(super) fn bf16_bits<F: V32, const K: usize>(x: M<F, K>) -> M<F, K> {
 }
 
 /// `half::f16::from_f32` on the lanes (as [`super::draw::f16_bits`]).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn f16_bits<F: V32, const K: usize>(x: M<F, K>) -> M<F, K> {
     let sign = x.and(u(0x8000_0000)).shr::<16>();
     let exp = x.shr::<23>().and(u(0xff));

@@ -7,7 +7,7 @@
 //! (NEON has no such multiply on 64-bit lanes: `lanes::Neon` gathers the low
 //! words with `uzp1` and multiplies them with `umull` / `umull2`.)
 //!
-//! Every method is `#[inline(always)]` and only ever runs inside a function
+//! Every method is `#[inline(always)]` in optimised builds and only ever runs inside a function
 //! compiled for the vector's instruction set (`mod.rs`), which is only called
 //! once the CPU was checked for it.
 #![allow(unsafe_code)]
@@ -32,7 +32,7 @@ pub(super) trait Lanes: Copy {
     fn xor(self, b: Self) -> Self;
     /// `self ^ b ^ c`, with `b ^ c` first: in a round `self` is the product's
     /// high half, the last value to arrive.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn xor3(self, b: Self, c: Self) -> Self {
         self.xor(b.xor(c))
     }
@@ -47,35 +47,35 @@ pub(super) trait Lanes: Copy {
 /// One block at a time in general-purpose registers: the portable path.
 impl Lanes for u64 {
     const LANES: usize = 1;
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn splat(x: u32) -> Self {
         x as u64
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn blocks(base: u32) -> Self {
         base as u64
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn gather(w: &[u32]) -> Self {
         w[0] as u64
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn mul(self, m: Self) -> Self {
         (self & 0xffff_ffff) * (m & 0xffff_ffff)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn hi(self) -> Self {
         self >> 32
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn xor(self, b: Self) -> Self {
         self ^ b
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn last(p: Self, c: Self, k: Self) -> Self {
         p.rotate_left(32) ^ ((c ^ k) & 0xffff_ffff)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn store_pairs(a: Self, b: Self, out: &mut [u64]) {
         out[..2].copy_from_slice(&[a, b]);
     }
@@ -113,38 +113,38 @@ mod x86 {
 
     impl Lanes for Sse2 {
         const LANES: usize = 2;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_set1_epi64x(x as i64) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn blocks(base: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_set_epi64x(base.wrapping_add(1) as i64, base as i64) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn gather(w: &[u32]) -> Self {
             let w = &w[..2];
             // SAFETY: see above.
             Self(unsafe { _mm_set_epi64x(w[1] as i64, w[0] as i64) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, m: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_mul_epu32(self.0, m.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn hi(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_srli_epi64::<32>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_xor_si128(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn last(p: Self, c: Self, k: Self) -> Self {
             // SAFETY: see above.
             unsafe {
@@ -152,7 +152,7 @@ mod x86 {
                 Self(_mm_xor_si128(_mm_shuffle_epi32::<0b10_11_00_01>(p.0), low))
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_pairs(a: Self, b: Self, out: &mut [u64]) {
             let out = &mut out[..4];
             // SAFETY: see above; `out` holds 4 u64 = 32 bytes.
@@ -167,40 +167,40 @@ mod x86 {
 
     impl Lanes for Avx2 {
         const LANES: usize = 4;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_set1_epi64x(x as i64) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn blocks(base: u32) -> Self {
             let b = |i: u32| base.wrapping_add(i) as i64;
             // Blocks 0, 2 | 1, 3: unpacking the 128-bit halves then yields 0, 1 | 2, 3.
             // SAFETY: see above.
             Self(unsafe { _mm256_set_epi64x(b(3), b(1), b(2), b(0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn gather(w: &[u32]) -> Self {
             let w = &w[..4];
             // SAFETY: see above.
             Self(unsafe { _mm256_set_epi64x(w[3] as i64, w[1] as i64, w[2] as i64, w[0] as i64) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, m: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_mul_epu32(self.0, m.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn hi(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_srli_epi64::<32>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_xor_si256(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn last(p: Self, c: Self, k: Self) -> Self {
             // SAFETY: see above.
             unsafe {
@@ -208,7 +208,7 @@ mod x86 {
                 Self(_mm256_xor_si256(_mm256_shuffle_epi32::<0b10_11_00_01>(p.0), low))
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_pairs(a: Self, b: Self, out: &mut [u64]) {
             let out = &mut out[..8];
             // SAFETY: see above; `out` holds 8 u64 = 64 bytes.
@@ -222,47 +222,47 @@ mod x86 {
 
     impl Lanes for Avx512 {
         const LANES: usize = 8;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_set1_epi64(x as i64) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn blocks(base: u32) -> Self {
             let b = |i: u32| base.wrapping_add(i) as i64;
             // Blocks 0, 4 | 1, 5 | 2, 6 | 3, 7: unpacking yields 0 | 1 | 2 | 3 and 4 | 5 | 6 | 7.
             // SAFETY: see above.
             Self(unsafe { _mm512_set_epi64(b(7), b(3), b(6), b(2), b(5), b(1), b(4), b(0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn gather(w: &[u32]) -> Self {
             let w = &w[..8];
             let v = |i: usize| w[i] as i64;
             // SAFETY: see above.
             Self(unsafe { _mm512_set_epi64(v(7), v(3), v(6), v(2), v(5), v(1), v(4), v(0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, m: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_mul_epu32(self.0, m.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn hi(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_srli_epi64::<32>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_xor_si512(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor3(self, b: Self, c: Self) -> Self {
             // 0x96 is the truth table of a ^ b ^ c.
             // SAFETY: see above.
             Self(unsafe { _mm512_ternarylogic_epi64::<0x96>(self.0, b.0, c.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn last(p: Self, c: Self, k: Self) -> Self {
             // SAFETY: see above.
             unsafe {
@@ -270,7 +270,7 @@ mod x86 {
                 Self(_mm512_xor_si512(_mm512_ror_epi64::<32>(p.0), low))
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_pairs(a: Self, b: Self, out: &mut [u64]) {
             let out = &mut out[..16];
             // SAFETY: see above; `out` holds 16 u64 = 128 bytes.
@@ -303,14 +303,14 @@ mod aarch64 {
 
     impl Neon {
         /// The low 32-bit halves of the four lanes, in block order.
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn low_words(self) -> uint32x4_t {
             // SAFETY: see above.
             unsafe { vuzp1q_u32(vreinterpretq_u32_u64(self.0), vreinterpretq_u32_u64(self.1)) }
         }
 
         /// The words `w` (in block order), each widened to its 64-bit lane.
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn widen(w: uint32x4_t) -> Self {
             // SAFETY: see above.
             unsafe { Self(vmovl_u32(vget_low_u32(w)), vmovl_high_u32(w)) }
@@ -318,7 +318,7 @@ mod aarch64 {
     }
 
     /// Each 64-bit lane rotated by 32 bits: its halves exchanged.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn rot32(v: uint64x2_t) -> uint64x2_t {
         // SAFETY: see above.
         unsafe { vreinterpretq_u64_u32(vrev64q_u32(vreinterpretq_u32_u64(v))) }
@@ -326,41 +326,41 @@ mod aarch64 {
 
     impl Lanes for Neon {
         const LANES: usize = 4;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             let v = unsafe { vdupq_n_u64(x as u64) };
             Self(v, v)
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn blocks(base: u32) -> Self {
             let b = [base, base.wrapping_add(1), base.wrapping_add(2), base.wrapping_add(3)];
             // SAFETY: see above; `b` holds 4 words.
             Self::widen(unsafe { vld1q_u32(b.as_ptr()) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn gather(w: &[u32]) -> Self {
             let w = &w[..4];
             // SAFETY: see above.
             Self::widen(unsafe { vld1q_u32(w.as_ptr()) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, m: Self) -> Self {
             let (a, m) = (self.low_words(), m.low_words());
             // SAFETY: see above.
             unsafe { Self(vmull_u32(vget_low_u32(a), vget_low_u32(m)), vmull_high_u32(a, m)) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn hi(self) -> Self {
             // SAFETY: see above.
             unsafe { Self(vshrq_n_u64::<32>(self.0), vshrq_n_u64::<32>(self.1)) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             unsafe { Self(veorq_u64(self.0, b.0), veorq_u64(self.1, b.1)) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn last(p: Self, c: Self, k: Self) -> Self {
             // SAFETY: see above.
             unsafe {
@@ -371,7 +371,7 @@ mod aarch64 {
                 )
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_pairs(a: Self, b: Self, out: &mut [u64]) {
             let out = &mut out[..8];
             // SAFETY: see above; `out` holds 8 u64.
@@ -388,7 +388,7 @@ mod aarch64 {
 /// The 32-bit words of packed pairs in element order: on a little-endian target,
 /// the low word of each `u64` comes first in memory.
 #[cfg(target_endian = "little")]
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn words(pairs: &[u64]) -> &[u32] {
     // SAFETY: `u32` has no invalid bit patterns, its alignment divides `u64`'s, and
     // the new slice covers exactly the bytes of `pairs`, borrowed for as long.

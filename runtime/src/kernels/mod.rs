@@ -38,6 +38,14 @@
 //! (part of every aarch64 CPU, so always supported) is compiled in and chosen,
 //! again only after it passed the self-check. Other targets run `Portable`,
 //! which the compiler vectorises only in part.
+//!
+//! Stack: the lockstep helpers are `#[inline(always)]` in optimised builds, so
+//! that each path's entry is one function compiled for its instruction set. At
+//! opt-level 0 (a user's `cargo test` with Cargo's default profile) the build
+//! script sets `cfg(opt_level_zero)` and they are ordinary functions instead:
+//! force-inlined at opt-level 0, every temporary keeps its own stack slot and
+//! one AVX-512 entry frame grows to 1.3 MiB. Either way every entry runs within
+//! [`STACK_BUDGET`].
 #![allow(unsafe_code)]
 
 mod draw;
@@ -154,6 +162,11 @@ impl fmt::Display for Path {
     }
 }
 
+/// The most stack any kernel entry needs, at every opt-level: generation runs
+/// on threads with this much stack (measured at opt-level 0, where an AVX-512
+/// truncated normal into f16 needs about 100 KiB; optimised builds about 20).
+pub const STACK_BUDGET: usize = 128 << 10;
+
 /// An f32-family draw with its per-tensor constants (SPEC.md 6.1).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Op32 {
@@ -193,14 +206,14 @@ pub(crate) trait Out32: Copy + Send + Sync + 'static {
 }
 
 impl Out32 for f32 {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn from_f32(v: f32) -> Self {
         v
     }
     fn bits(self) -> u32 {
         self.to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn store2<F: V32>(a: F, b: F, out: &mut [MaybeUninit<Self>]) {
         a.store_f32(out);
         b.store_f32(&mut out[F::N..]);
@@ -208,14 +221,14 @@ impl Out32 for f32 {
 }
 
 impl Out32 for half::bf16 {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn from_f32(v: f32) -> Self {
         half::bf16::from_bits(draw::bf16_bits(v.to_bits()))
     }
     fn bits(self) -> u32 {
         self.to_bits().into()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn store2<F: V32>(a: F, b: F, out: &mut [MaybeUninit<Self>]) {
         let [a, b] = draw32::bf16_bits(vec32::Many([a, b])).0;
         F::store_u16(a, b, as_u16(out));
@@ -223,14 +236,14 @@ impl Out32 for half::bf16 {
 }
 
 impl Out32 for half::f16 {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn from_f32(v: f32) -> Self {
         half::f16::from_bits(draw::f16_bits(v.to_bits()))
     }
     fn bits(self) -> u32 {
         self.to_bits().into()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn store2<F: V32>(a: F, b: F, out: &mut [MaybeUninit<Self>]) {
         let [a, b] = draw32::f16_bits(vec32::Many([a, b])).0;
         F::store_u16(a, b, as_u16(out));
@@ -238,7 +251,7 @@ impl Out32 for half::f16 {
 }
 
 /// The slots of 16-bit floats as slots of their bit patterns.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn as_u16<T: Out32>(out: &mut [MaybeUninit<T>]) -> &mut [MaybeUninit<u16>] {
     const { assert!(std::mem::size_of::<T>() == 2 && std::mem::align_of::<T>() == 2) };
     // SAFETY: `half::f16` and `half::bf16` are `#[repr(transparent)]` over `u16`
@@ -254,28 +267,28 @@ trait Put<T> {
 }
 
 impl<O: Out32> Put<f32> for O {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn put(&mut self, v: f32) {
         *self = O::from_f32(v);
     }
 }
 
 impl<O: Out32> Put<f32> for MaybeUninit<O> {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn put(&mut self, v: f32) {
         self.write(O::from_f32(v));
     }
 }
 
 impl Put<f64> for f64 {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn put(&mut self, v: f64) {
         *self = v;
     }
 }
 
 impl Put<f64> for MaybeUninit<f64> {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn put(&mut self, v: f64) {
         self.write(v);
     }
@@ -288,7 +301,7 @@ impl Put<f64> for MaybeUninit<f64> {
 /// under `key`; every element of `out` is written. A batch is `P` Philox
 /// batches of `R` vectors of `V::LANES` blocks, transformed as `K` vectors `F`
 /// of 32-bit words (`H = K / 2`: see `draw32::values32`).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn run32_on<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     key: [u32; 2],
@@ -341,7 +354,7 @@ pub(crate) type Run = ([u32; 3], usize, usize);
 /// runs: for rows shorter than a batch, where [`run32_on`] would compute a
 /// whole batch for each. Every element of `out` (the runs' total length) is
 /// written.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn runs32_on<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     key: [u32; 2],
@@ -404,7 +417,7 @@ struct Gather<V> {
 
 /// Computes the gathered blocks and writes their lanes into `out` (exactly as
 /// many as the blocks hold).
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn gather_flush<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize, const H: usize, O: Out32>(
     op: &Op32,
     g: &mut Gather<V>,
@@ -435,7 +448,7 @@ fn gather_flush<V: Lanes, F: V32, const R: usize, const P: usize, const K: usize
 }
 
 /// [`run32_on`] for f64.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn run64_on<V: Lanes, const R: usize>(
     op: &Op64,
     key: [u32; 2],
@@ -646,7 +659,7 @@ enum Lanewise {
 
 /// `f` of every lane of `xs` (a multiple of 16 long) into `out`, compiled as on `path`.
 #[cfg(test)]
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn lanewise_on<F: V32>(f: Lanewise, xs: &[u32], out: &mut [u32]) {
     for (x, o) in xs.chunks_exact(F::N).zip(out.chunks_exact_mut(F::N)) {
         let v = vec32::Many::<F, 1>::load(x);

@@ -9,7 +9,7 @@
 use super::lanes::Lanes;
 use crate::philox::{M0, M1, ROUNDS, W0, W1};
 
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn mul(a: u32, b: u32) -> (u32, u32) {
     let p = u64::from(a) * u64::from(b);
     ((p >> 32) as u32, p as u32)
@@ -84,7 +84,7 @@ pub(super) struct Splat<V> {
 
 impl Row {
     /// The constants broadcast to every lane.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn splat<V: Lanes>(&self) -> Splat<V> {
         Splat {
             m0: V::splat(M0),
@@ -108,7 +108,7 @@ impl Row {
 }
 
 /// Round `k + 1` (key `k`) on `R` vectors.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 fn round<V: Lanes, const R: usize>(s: &Splat<V>, k: usize, c: &mut [[V; 4]; R]) {
     let [k0, k1] = s.keys[k];
     for c in c.iter_mut() {
@@ -120,7 +120,7 @@ fn round<V: Lanes, const R: usize>(s: &Splat<V>, k: usize, c: &mut [[V; 4]; R]) 
 
 /// Blocks `blk0 .. blk0 + R * V::LANES` of the row: `out[2 i]` holds words 0 and
 /// 1 of block `blk0 + i` (`x0 | x1 << 32`), `out[2 i + 1]` words 2 and 3.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn batch<V: Lanes, const R: usize>(s: &Splat<V>, blk0: u32, out: &mut [u64]) {
     let out = &mut out[..2 * R * V::LANES];
     // Rounds 1 to 3 on the words that depend on the block (c3), round 4 with the
@@ -151,7 +151,7 @@ pub(super) fn batch<V: Lanes, const R: usize>(s: &Splat<V>, blk0: u32, out: &mut
 /// Blocks of any counters: block `i` of the batch is `(c[0][i], c[1][i], c[2][i],
 /// c[3][i])`, for `i < R * V::LANES`; `out` as for [`batch`]. All ten rounds,
 /// for batches gathered from several short rows.
-#[inline(always)]
+#[cfg_attr(not(opt_level_zero), inline(always))]
 pub(super) fn batch_of<V: Lanes, const R: usize>(s: &Splat<V>, c: [&[u32]; 4], out: &mut [u64]) {
     let out = &mut out[..2 * R * V::LANES];
     let mut v = [[s.m0; 4]; R];

@@ -427,3 +427,31 @@ fn short_rows_batched_across_rows_match_on_every_path() {
         }
     }
 }
+
+#[test]
+fn every_path_runs_within_the_stack_budget() {
+    // Every draw, element type and entry (whole rows, gathered short rows,
+    // f64, the whole-tensor schemes) on a thread with only the budget.
+    let run = || {
+        let stream = Stream::new(5, "stack", 1);
+        for path in Path::supported() {
+            for scheme in schemes().into_iter().chain([eye(), orthogonal(), sparse(0.5)]) {
+                for shape in [&[6, 3][..], &[2, 300], &[3, 4, 5]] {
+                    if scheme.plan(shape).is_err() {
+                        continue;
+                    }
+                    bits::<f32>(path, &stream, &scheme, shape, None, usize::MAX);
+                    bits::<f64>(path, &stream, &scheme, shape, None, usize::MAX);
+                    bits::<half::f16>(path, &stream, &scheme, shape, None, usize::MAX);
+                    bits::<half::bf16>(path, &stream, &scheme, shape, None, usize::MAX);
+                }
+            }
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(STACK_BUDGET)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .expect("generation within the stack budget");
+}

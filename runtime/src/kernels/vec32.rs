@@ -23,7 +23,7 @@ pub(crate) trait V32: Copy {
     /// Every lane holding the bits `x`.
     fn splat(x: u32) -> Self;
     /// Every lane holding `x`.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn splat_f(x: f32) -> Self {
         Self::splat(x.to_bits())
     }
@@ -84,15 +84,15 @@ pub(crate) trait V32: Copy {
 /// One lane in a general-purpose register: the portable path.
 impl V32 for u32 {
     const N: usize = 1;
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn splat(x: u32) -> Self {
         x
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn load(src: &[u32]) -> Self {
         src[0]
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn store_f32(self, dst: &mut [MaybeUninit<f32>]) {
         dst[0].write(f32::from_bits(self));
     }
@@ -100,32 +100,32 @@ impl V32 for u32 {
     fn store_u32(self, dst: &mut [u32]) {
         dst[0] = self;
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn store_u16(a: Self, b: Self, dst: &mut [MaybeUninit<u16>]) {
         dst[0].write(a as u16);
         dst[1].write(b as u16);
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn add(self, b: Self) -> Self {
         (f32::from_bits(self) + f32::from_bits(b)).to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn sub(self, b: Self) -> Self {
         (f32::from_bits(self) - f32::from_bits(b)).to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn mul(self, b: Self) -> Self {
         (f32::from_bits(self) * f32::from_bits(b)).to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn div(self, b: Self) -> Self {
         (f32::from_bits(self) / f32::from_bits(b)).to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn sqrt(self) -> Self {
         f32::from_bits(self).sqrt().to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn max_of(self, v: Self) -> Self {
         if f32::from_bits(self) > f32::from_bits(v) {
             self
@@ -133,7 +133,7 @@ impl V32 for u32 {
             v
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn min_of(self, v: Self) -> Self {
         if f32::from_bits(self) < f32::from_bits(v) {
             self
@@ -141,7 +141,7 @@ impl V32 for u32 {
             v
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn lt(self, b: Self) -> Self {
         if f32::from_bits(self) < f32::from_bits(b) {
             u32::MAX
@@ -149,47 +149,47 @@ impl V32 for u32 {
             0
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn to_f32(self) -> Self {
         (self as i32 as f32).to_bits()
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn iadd(self, b: Self) -> Self {
         self.wrapping_add(b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn isub(self, b: Self) -> Self {
         self.wrapping_sub(b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn and(self, b: Self) -> Self {
         self & b
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn or(self, b: Self) -> Self {
         self | b
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn xor(self, b: Self) -> Self {
         self ^ b
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn shr<const S: i32>(self) -> Self {
         self >> S
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn shl<const S: i32>(self) -> Self {
         self << S
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn shr_var(self, s: Self) -> Self {
         self.wrapping_shr(s)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn shl_var(self, s: Self) -> Self {
         self.wrapping_shl(s)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn igt(self, b: Self) -> Self {
         if (self as i32) > (b as i32) {
             u32::MAX
@@ -197,7 +197,7 @@ impl V32 for u32 {
             0
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn ieq(self, b: Self) -> Self {
         if self == b {
             u32::MAX
@@ -205,7 +205,7 @@ impl V32 for u32 {
             0
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn select(mask: Self, a: Self, b: Self) -> Self {
         if (mask as i32) < 0 {
             a
@@ -213,15 +213,15 @@ impl V32 for u32 {
             b
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn all(mask: Self) -> bool {
         (mask as i32) < 0
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn deinterleave(a: Self, b: Self) -> (Self, Self) {
         (a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn interleave(even: Self, odd: Self) -> (Self, Self) {
         (even, odd)
     }
@@ -235,7 +235,7 @@ pub(super) struct Many<V, const K: usize>(pub(super) [V; K]);
 
 macro_rules! lockstep {
     ($($name:ident),*) => {$(
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         pub(super) fn $name(self, b: Self) -> Self {
             let mut out = self.0;
             for k in 0..K {
@@ -247,16 +247,16 @@ macro_rules! lockstep {
 }
 
 impl<V: V32, const K: usize> Many<V, K> {
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn splat(x: u32) -> Self {
         Many([V::splat(x); K])
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn splat_f(x: f32) -> Self {
         Many([V::splat_f(x); K])
     }
     /// Vectors `src[k N ..]`.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn load(src: &[u32]) -> Self {
         let src = &src[..K * V::N];
         let mut out = [V::splat(0); K];
@@ -266,7 +266,7 @@ impl<V: V32, const K: usize> Many<V, K> {
         Many(out)
     }
     lockstep!(add, sub, mul, div, max_of, min_of, lt, iadd, isub, and, or, xor, shr_var, shl_var, igt, ieq);
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn sqrt(self) -> Self {
         let mut out = self.0;
         for v in &mut out {
@@ -274,7 +274,7 @@ impl<V: V32, const K: usize> Many<V, K> {
         }
         Many(out)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn to_f32(self) -> Self {
         let mut out = self.0;
         for v in &mut out {
@@ -282,7 +282,7 @@ impl<V: V32, const K: usize> Many<V, K> {
         }
         Many(out)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn shr<const S: i32>(self) -> Self {
         let mut out = self.0;
         for v in &mut out {
@@ -290,7 +290,7 @@ impl<V: V32, const K: usize> Many<V, K> {
         }
         Many(out)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn shl<const S: i32>(self) -> Self {
         let mut out = self.0;
         for v in &mut out {
@@ -298,7 +298,7 @@ impl<V: V32, const K: usize> Many<V, K> {
         }
         Many(out)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn select(mask: Self, a: Self, b: Self) -> Self {
         let mut out = a.0;
         for ((o, m), b) in out.iter_mut().zip(mask.0).zip(b.0) {
@@ -306,7 +306,7 @@ impl<V: V32, const K: usize> Many<V, K> {
         }
         Many(out)
     }
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     pub(super) fn all(mask: Self) -> bool {
         let mut all = true;
         for v in mask.0 {
@@ -346,31 +346,31 @@ mod x86 {
 
     impl V32 for Sse2F {
         const N: usize = 4;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_set1_epi32(x as i32) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn load(src: &[u32]) -> Self {
             let src = &src[..4];
             // SAFETY: see above.
             Self(unsafe { _mm_loadu_si128(src.as_ptr().cast()) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_f32(self, dst: &mut [MaybeUninit<f32>]) {
             let dst = &mut dst[..4];
             // SAFETY: see above.
             unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), self.0) }
         }
         #[cfg(test)]
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u32(self, dst: &mut [u32]) {
             let dst = &mut dst[..4];
             // SAFETY: see above.
             unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), self.0) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u16(a: Self, b: Self, dst: &mut [MaybeUninit<u16>]) {
             let dst = &mut dst[..8];
             // SSE2 has no unsigned 32 -> 16 pack: bias to signed range and back.
@@ -383,88 +383,88 @@ mod x86 {
                 _mm_storeu_si128(dst.as_mut_ptr().cast(), packed);
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn add(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_add_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_sub_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_mul_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn div(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_div_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sqrt(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_sqrt_ps(_mm_castsi128_ps(self.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn max_of(self, v: Self) -> Self {
             // maxps returns its second operand unless the first is greater.
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_max_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(v.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn min_of(self, v: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_min_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(v.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn lt(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_cmplt_ps(_mm_castsi128_ps(self.0), _mm_castsi128_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn to_f32(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_castps_si128(_mm_cvtepi32_ps(self.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn iadd(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_add_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn isub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_sub_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn and(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_and_si128(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn or(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_or_si128(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_xor_si128(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_srli_epi32::<S>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_slli_epi32::<S>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr_var(self, s: Self) -> Self {
             // SSE2 has no per-lane shifts.
             let (mut x, mut n) = ([0u32; 4], [0u32; 4]);
@@ -478,7 +478,7 @@ mod x86 {
             }
             Self::load(&x)
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl_var(self, s: Self) -> Self {
             let (mut x, mut n) = ([0u32; 4], [0u32; 4]);
             // SAFETY: see above.
@@ -491,17 +491,17 @@ mod x86 {
             }
             Self::load(&x)
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn igt(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_cmpgt_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn ieq(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm_cmpeq_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn select(mask: Self, a: Self, b: Self) -> Self {
             // SSE2 has no blend: spread the sign bit, then and / andnot / or.
             // SAFETY: see above.
@@ -510,12 +510,12 @@ mod x86 {
                 Self(_mm_or_si128(_mm_and_si128(m, a.0), _mm_andnot_si128(m, b.0)))
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn all(mask: Self) -> bool {
             // SAFETY: see above.
             unsafe { _mm_movemask_ps(_mm_castsi128_ps(mask.0)) == 0xf }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn deinterleave(a: Self, b: Self) -> (Self, Self) {
             // SAFETY: see above.
             unsafe {
@@ -526,7 +526,7 @@ mod x86 {
                 )
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn interleave(even: Self, odd: Self) -> (Self, Self) {
             // SAFETY: see above.
             unsafe {
@@ -540,31 +540,31 @@ mod x86 {
 
     impl V32 for Avx2F {
         const N: usize = 8;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_set1_epi32(x as i32) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn load(src: &[u32]) -> Self {
             let src = &src[..8];
             // SAFETY: see above.
             Self(unsafe { _mm256_loadu_si256(src.as_ptr().cast()) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_f32(self, dst: &mut [MaybeUninit<f32>]) {
             let dst = &mut dst[..8];
             // SAFETY: see above.
             unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), self.0) }
         }
         #[cfg(test)]
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u32(self, dst: &mut [u32]) {
             let dst = &mut dst[..8];
             // SAFETY: see above.
             unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), self.0) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u16(a: Self, b: Self, dst: &mut [MaybeUninit<u16>]) {
             let dst = &mut dst[..16];
             // SAFETY: see above.
@@ -575,42 +575,42 @@ mod x86 {
                 _mm256_storeu_si256(dst.as_mut_ptr().cast(), ordered);
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn add(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(self.0), _mm256_castsi256_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_sub_ps(_mm256_castsi256_ps(self.0), _mm256_castsi256_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_mul_ps(_mm256_castsi256_ps(self.0), _mm256_castsi256_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn div(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_div_ps(_mm256_castsi256_ps(self.0), _mm256_castsi256_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sqrt(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_sqrt_ps(_mm256_castsi256_ps(self.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn max_of(self, v: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_max_ps(_mm256_castsi256_ps(self.0), _mm256_castsi256_ps(v.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn min_of(self, v: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_min_ps(_mm256_castsi256_ps(self.0), _mm256_castsi256_ps(v.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn lt(self, b: Self) -> Self {
             // Ordered, quiet: false when either is NaN, as `<`.
             // SAFETY: see above.
@@ -621,67 +621,67 @@ mod x86 {
                 ))
             })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn to_f32(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_castps_si256(_mm256_cvtepi32_ps(self.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn iadd(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_add_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn isub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_sub_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn and(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_and_si256(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn or(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_or_si256(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_xor_si256(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_srli_epi32::<S>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_slli_epi32::<S>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr_var(self, s: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_srlv_epi32(self.0, s.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl_var(self, s: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_sllv_epi32(self.0, s.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn igt(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_cmpgt_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn ieq(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm256_cmpeq_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn select(mask: Self, a: Self, b: Self) -> Self {
             // blendv takes the second source where the mask's sign bit is set.
             // SAFETY: see above.
@@ -693,12 +693,12 @@ mod x86 {
                 ))
             })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn all(mask: Self) -> bool {
             // SAFETY: see above.
             unsafe { _mm256_movemask_ps(_mm256_castsi256_ps(mask.0)) == 0xff }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn deinterleave(a: Self, b: Self) -> (Self, Self) {
             // Within each 128-bit half: a0 a2 b0 b2 | a4 a6 b4 b6 and the odd lanes.
             // SAFETY: see above.
@@ -710,7 +710,7 @@ mod x86 {
                 )
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn interleave(even: Self, odd: Self) -> (Self, Self) {
             // SAFETY: see above.
             unsafe {
@@ -724,31 +724,31 @@ mod x86 {
 
     impl V32 for Avx512F {
         const N: usize = 16;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_set1_epi32(x as i32) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn load(src: &[u32]) -> Self {
             let src = &src[..16];
             // SAFETY: see above.
             Self(unsafe { _mm512_loadu_si512(src.as_ptr().cast()) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_f32(self, dst: &mut [MaybeUninit<f32>]) {
             let dst = &mut dst[..16];
             // SAFETY: see above.
             unsafe { _mm512_storeu_si512(dst.as_mut_ptr().cast(), self.0) }
         }
         #[cfg(test)]
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u32(self, dst: &mut [u32]) {
             let dst = &mut dst[..16];
             // SAFETY: see above.
             unsafe { _mm512_storeu_si512(dst.as_mut_ptr().cast(), self.0) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u16(a: Self, b: Self, dst: &mut [MaybeUninit<u16>]) {
             let dst = &mut dst[..32];
             // SAFETY: see above.
@@ -760,43 +760,43 @@ mod x86 {
                 _mm256_storeu_si256(dst.as_mut_ptr().add(16).cast(), hi);
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn add(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_add_ps(_mm512_castsi512_ps(self.0), _mm512_castsi512_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_sub_ps(_mm512_castsi512_ps(self.0), _mm512_castsi512_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_mul_ps(_mm512_castsi512_ps(self.0), _mm512_castsi512_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn div(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_div_ps(_mm512_castsi512_ps(self.0), _mm512_castsi512_ps(b.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sqrt(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_sqrt_ps(_mm512_castsi512_ps(self.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn max_of(self, v: Self) -> Self {
             // The AVX-512 max has the same operand rule as maxps.
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_max_ps(_mm512_castsi512_ps(self.0), _mm512_castsi512_ps(v.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn min_of(self, v: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_min_ps(_mm512_castsi512_ps(self.0), _mm512_castsi512_ps(v.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn lt(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe {
@@ -804,77 +804,77 @@ mod x86 {
                 _mm512_movm_epi32(m)
             })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn to_f32(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_castps_si512(_mm512_cvtepi32_ps(self.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn iadd(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_add_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn isub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_sub_epi32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn and(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_and_si512(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn or(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_or_si512(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_xor_si512(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_srl_epi32(self.0, _mm_cvtsi32_si128(S)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_sll_epi32(self.0, _mm_cvtsi32_si128(S)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr_var(self, s: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_srlv_epi32(self.0, s.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl_var(self, s: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_sllv_epi32(self.0, s.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn igt(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_movm_epi32(_mm512_cmpgt_epi32_mask(self.0, b.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn ieq(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_movm_epi32(_mm512_cmpeq_epi32_mask(self.0, b.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn select(mask: Self, a: Self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { _mm512_mask_blend_epi32(_mm512_movepi32_mask(mask.0), b.0, a.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn all(mask: Self) -> bool {
             // SAFETY: see above.
             unsafe { _mm512_movepi32_mask(mask.0) == 0xffff }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn deinterleave(a: Self, b: Self) -> (Self, Self) {
             // SAFETY: see above.
             unsafe {
@@ -885,7 +885,7 @@ mod x86 {
                 )
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn interleave(even: Self, odd: Self) -> (Self, Self) {
             // SAFETY: see above.
             unsafe {
@@ -917,14 +917,14 @@ mod aarch64 {
     // slices whose length the preceding line checks.
 
     /// The lanes as f32.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn f(x: uint32x4_t) -> float32x4_t {
         // SAFETY: see above (a reinterpretation, no instruction).
         unsafe { vreinterpretq_f32_u32(x) }
     }
 
     /// The f32 lanes as bits.
-    #[inline(always)]
+    #[cfg_attr(not(opt_level_zero), inline(always))]
     fn u(x: float32x4_t) -> uint32x4_t {
         // SAFETY: see above (a reinterpretation, no instruction).
         unsafe { vreinterpretq_u32_f32(x) }
@@ -932,144 +932,144 @@ mod aarch64 {
 
     impl V32 for NeonF {
         const N: usize = 4;
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn splat(x: u32) -> Self {
             // SAFETY: see above.
             Self(unsafe { vdupq_n_u32(x) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn load(src: &[u32]) -> Self {
             let src = &src[..4];
             // SAFETY: see above.
             Self(unsafe { vld1q_u32(src.as_ptr()) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_f32(self, dst: &mut [MaybeUninit<f32>]) {
             let dst = &mut dst[..4];
             // SAFETY: see above; `MaybeUninit<f32>` has the layout of `u32`.
             unsafe { vst1q_u32(dst.as_mut_ptr().cast(), self.0) }
         }
         #[cfg(test)]
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u32(self, dst: &mut [u32]) {
             let dst = &mut dst[..4];
             // SAFETY: see above.
             unsafe { vst1q_u32(dst.as_mut_ptr(), self.0) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn store_u16(a: Self, b: Self, dst: &mut [MaybeUninit<u16>]) {
             let dst = &mut dst[..8];
             // Narrowing keeps the low 16 bits of each lane, in lane order.
             // SAFETY: see above; `MaybeUninit<u16>` has the layout of `u16`.
             unsafe { vst1q_u16(dst.as_mut_ptr().cast(), vcombine_u16(vmovn_u32(a.0), vmovn_u32(b.0))) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn add(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(u(unsafe { vaddq_f32(f(self.0), f(b.0)) }))
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(u(unsafe { vsubq_f32(f(self.0), f(b.0)) }))
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn mul(self, b: Self) -> Self {
             // A plain multiply (`fmul`), never fused with an addition.
             // SAFETY: see above.
             Self(u(unsafe { vmulq_f32(f(self.0), f(b.0)) }))
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn div(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(u(unsafe { vdivq_f32(f(self.0), f(b.0)) }))
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn sqrt(self) -> Self {
             // SAFETY: see above.
             Self(u(unsafe { vsqrtq_f32(f(self.0)) }))
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn max_of(self, v: Self) -> Self {
             // Not `fmax` (NaN and signed-zero rules differ): compare, then select,
             // so `v` unless `self > v`, as the scalar `if`.
             // SAFETY: see above.
             Self(unsafe { vbslq_u32(vcgtq_f32(f(self.0), f(v.0)), self.0, v.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn min_of(self, v: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vbslq_u32(vcltq_f32(f(self.0), f(v.0)), self.0, v.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn lt(self, b: Self) -> Self {
             // Ordered: false when either is NaN, as `<`.
             // SAFETY: see above.
             Self(unsafe { vcltq_f32(f(self.0), f(b.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn to_f32(self) -> Self {
             // `scvtf` rounds to nearest, ties to even (the default FPCR), as `as f32`.
             // SAFETY: see above.
             Self(u(unsafe { vcvtq_f32_s32(vreinterpretq_s32_u32(self.0)) }))
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn iadd(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vaddq_u32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn isub(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vsubq_u32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn and(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vandq_u32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn or(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vorrq_u32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn xor(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { veorq_u32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vshrq_n_u32::<S>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl<const S: i32>(self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vshlq_n_u32::<S>(self.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shr_var(self, s: Self) -> Self {
             // `ushl` shifts right by a negative count (each below 32 here).
             // SAFETY: see above.
             Self(unsafe { vshlq_u32(self.0, vnegq_s32(vreinterpretq_s32_u32(s.0))) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn shl_var(self, s: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vshlq_u32(self.0, vreinterpretq_s32_u32(s.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn igt(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vcgtq_s32(vreinterpretq_s32_u32(self.0), vreinterpretq_s32_u32(b.0)) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn ieq(self, b: Self) -> Self {
             // SAFETY: see above.
             Self(unsafe { vceqq_u32(self.0, b.0) })
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn select(mask: Self, a: Self, b: Self) -> Self {
             // `bsl` selects bit by bit: spread the sign bit first (some callers
             // pass masks whose other bits are arbitrary).
@@ -1079,19 +1079,19 @@ mod aarch64 {
                 Self(vbslq_u32(m, a.0, b.0))
             }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn all(mask: Self) -> bool {
             // The largest signed lane is negative exactly when every sign bit is set.
             // SAFETY: see above.
             unsafe { vmaxvq_s32(vreinterpretq_s32_u32(mask.0)) < 0 }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn deinterleave(a: Self, b: Self) -> (Self, Self) {
             // a0 a2 b0 b2 and a1 a3 b1 b3, as the SSE2 shuffles.
             // SAFETY: see above.
             unsafe { (Self(vuzp1q_u32(a.0, b.0)), Self(vuzp2q_u32(a.0, b.0))) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(opt_level_zero), inline(always))]
         fn interleave(even: Self, odd: Self) -> (Self, Self) {
             // SAFETY: see above.
             unsafe { (Self(vzip1q_u32(even.0, odd.0)), Self(vzip2q_u32(even.0, odd.0))) }
