@@ -73,6 +73,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A kernel path that cannot be used: an unknown name, a path this CPU
+    /// lacks, or one that failed its check against the reference.
+    #[error("{0}")]
+    Kernel(String),
     /// An error about one parameter, with its path.
     #[error("parameter `{path}`: {source}")]
     Parameter {

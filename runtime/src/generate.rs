@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use crate::coords::{check_shape, row_counter};
 use crate::error::{Error, Result, ShapeDisplay};
-use crate::kernels::{collect, fill_slice, Out32, Path, Sink};
+use crate::kernels::{self, collect, fill_slice, Out32, Path, Sink};
 use crate::orthogonal::orthonormal_columns;
 use crate::philox::philox4x32_10;
 use crate::scheme::{Plan, Scheme};
@@ -55,7 +55,7 @@ pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
         region: &[Range<usize>],
         chunk: usize,
     ) -> Result<Vec<Self>> {
-        Self::generate_plan_on(stream, plan, shape, region, chunk, Path::detect())
+        Self::generate_plan_on(stream, plan, shape, region, chunk, kernels::current()?)
     }
 
     /// [`Element::generate_plan`] on the kernel `path`.
@@ -109,16 +109,12 @@ pub fn generate_with_chunk<T: Element>(
     region: Option<&[Range<usize>]>,
     chunk: usize,
 ) -> Result<Vec<T>> {
-    generate_with_path(stream, scheme, shape, region, chunk, Path::detect())
+    generate_with_path(stream, scheme, shape, region, chunk, kernels::current()?)
 }
 
 /// [`generate_with_chunk`] on an explicit kernel path (for tests and benchmarks:
-/// every path gives the same bits).
-///
-/// # Panics
-///
-/// If this machine does not support `path` ([`Path::is_supported`]).
-#[doc(hidden)]
+/// every path gives the same bits). A path this machine does not support
+/// ([`Path::is_supported`]) is an error.
 pub fn generate_with_path<T: Element>(
     stream: &Stream,
     scheme: &Scheme,
@@ -128,6 +124,7 @@ pub fn generate_with_path<T: Element>(
     path: Path,
 ) -> Result<Vec<T>> {
     check_shape(shape)?;
+    check_path(path)?;
     let plan = scheme.plan(shape)?;
     let full: Vec<Range<usize>> = shape.iter().map(|&n| 0..n).collect();
     let region = match region {
@@ -154,15 +151,11 @@ pub fn generate_into<T: Element>(
     region: Option<&[Range<usize>]>,
     out: &mut [T],
 ) -> Result<()> {
-    generate_into_with(stream, scheme, shape, region, CHUNK, Path::detect(), out)
+    generate_into_with(stream, scheme, shape, region, CHUNK, kernels::current()?, out)
 }
 
-/// [`generate_into`] with an explicit chunk size and kernel path.
-///
-/// # Panics
-///
-/// If this machine does not support `path` ([`Path::is_supported`]).
-#[doc(hidden)]
+/// [`generate_into`] with an explicit chunk size and kernel path (an error if
+/// this machine does not support it).
 pub fn generate_into_with<T: Element>(
     stream: &Stream,
     scheme: &Scheme,
@@ -173,6 +166,7 @@ pub fn generate_into_with<T: Element>(
     out: &mut [T],
 ) -> Result<()> {
     check_shape(shape)?;
+    check_path(path)?;
     let plan = scheme.plan(shape)?;
     let full = whole(shape);
     let region = match region {
@@ -197,6 +191,17 @@ pub fn generate_into_with<T: Element>(
     match T::overflow(out) {
         Some(reason) => Err(Error::scheme(scheme, reason)),
         None => Ok(()),
+    }
+}
+
+fn check_path(path: Path) -> Result<()> {
+    if path.is_supported() {
+        Ok(())
+    } else {
+        Err(Error::Kernel(format!(
+            "kernel path `{path}` is not supported on this machine; it supports {}",
+            Path::supported_names()
+        )))
     }
 }
 

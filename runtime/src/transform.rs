@@ -16,7 +16,6 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::kernels::{Op32, Op64};
 use crate::math::{erf_f64, erfinv_f32, erfinv_f64, ln_f32, ln_f64, sincos_turn_f32, sincos_turn_f64, SQRT2_64};
 
 /// Elements of the f32 family (f32, f16, bf16) per Philox block.
@@ -68,20 +67,61 @@ pub enum Draw {
     },
 }
 
-/// A [`Draw`] with its f32 constants computed.
+/// A [`Draw`] with its f32 constants computed (SPEC.md 6.1): what the kernels
+/// run, for f32, f16 and bf16 alike.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Prepared32 {
-    kind: Kind,
-    p: [f32; 4],
-    clamp: [f32; 2],
+pub enum Prepared32 {
+    /// `lo + w * u`.
+    Uniform {
+        /// The lower bound `a`.
+        lo: f32,
+        /// The width `b - a`.
+        w: f32,
+    },
+    /// `mean + std * z`, `z` by Box-Muller.
+    Normal {
+        /// The mean.
+        mean: f32,
+        /// The standard deviation.
+        std: f32,
+    },
+    /// `clamp(P3 + P2 erfinv(clamp(P0 + P1 u)), A, B)`.
+    TruncNormal {
+        /// `(P0, P1, P2, P3)`: the CDF bounds' offset and width, `std * sqrt 2`, the mean.
+        p: [f32; 4],
+        /// `(A, B)`: the bounds.
+        clamp: [f32; 2],
+    },
+    /// Every element the same.
+    Constant(f32),
 }
 
-/// A [`Draw`] with its f64 constants computed.
+/// A [`Draw`] with its f64 constants computed (SPEC.md 6.2).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Prepared64 {
-    kind: Kind,
-    p: [f64; 4],
-    clamp: [f64; 2],
+pub enum Prepared64 {
+    /// `lo + w * u`.
+    Uniform {
+        /// The lower bound `a`.
+        lo: f64,
+        /// The width `b - a`.
+        w: f64,
+    },
+    /// `mean + std * z`, `z` by Box-Muller.
+    Normal {
+        /// The mean.
+        mean: f64,
+        /// The standard deviation.
+        std: f64,
+    },
+    /// `clamp(P3 + P2 erfinv(clamp(P0 + P1 u)), A, B)`.
+    TruncNormal {
+        /// `(P0, P1, P2, P3)`: the CDF bounds' offset and width, `std * sqrt 2`, the mean.
+        p: [f64; 4],
+        /// `(A, B)`: the bounds.
+        clamp: [f64; 2],
+    },
+    /// Every element the same.
+    Constant(f64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,20 +221,29 @@ impl Draw {
                 ));
             }
         }
-        Ok(Prepared32 {
-            kind,
-            p: c.map(|v| v as f32),
-            clamp: self.bounds().map(|v| v as f32),
+        let p = c.map(|v| v as f32);
+        Ok(match kind {
+            Kind::Uniform => Prepared32::Uniform { lo: p[0], w: p[1] },
+            Kind::Normal => Prepared32::Normal { mean: p[0], std: p[1] },
+            Kind::TruncNormal => Prepared32::TruncNormal {
+                p,
+                clamp: self.bounds().map(|v| v as f32),
+            },
+            Kind::Constant => Prepared32::Constant(p[0]),
         })
     }
 
     /// Validates the parameters and computes the f64 constants.
     pub fn prepare_f64(&self) -> Result<Prepared64> {
         let (kind, p) = constants(self)?;
-        Ok(Prepared64 {
-            kind,
-            p,
-            clamp: self.bounds(),
+        Ok(match kind {
+            Kind::Uniform => Prepared64::Uniform { lo: p[0], w: p[1] },
+            Kind::Normal => Prepared64::Normal { mean: p[0], std: p[1] },
+            Kind::TruncNormal => Prepared64::TruncNormal {
+                p,
+                clamp: self.bounds(),
+            },
+            Kind::Constant => Prepared64::Constant(p[0]),
         })
     }
 
@@ -222,72 +271,48 @@ fn bits53(hi: u32, lo: u32) -> u64 {
 }
 
 impl Prepared32 {
-    /// The draw and its constants, for the batched kernels.
-    pub(crate) fn op(&self) -> Op32 {
-        let p = self.p;
-        match self.kind {
-            Kind::Uniform => Op32::Uniform { lo: p[0], w: p[1] },
-            Kind::Normal => Op32::Normal { mean: p[0], std: p[1] },
-            Kind::TruncNormal => Op32::TruncNormal { p, clamp: self.clamp },
-            Kind::Constant => Op32::Constant(p[0]),
-        }
-    }
-
     /// The four f32 values of one Philox block, lane `l` for the element whose
-    /// last coordinate is `4 * blk + l`.
+    /// last coordinate is `4 * blk + l`: the reference the kernels reproduce.
     #[inline]
     pub fn block(&self, x: [u32; 4]) -> [f32; 4] {
-        let p = self.p;
-        match self.kind {
-            Kind::Uniform => x.map(|w| p[0] + p[1] * ((w >> 8) as f32 * TWO_POW_M24)),
-            Kind::Normal => {
+        match *self {
+            Prepared32::Uniform { lo, w } => x.map(|x| lo + w * ((x >> 8) as f32 * TWO_POW_M24)),
+            Prepared32::Normal { mean, std } => {
                 let (z0, z1) = box_muller_f32(x[0], x[1]);
                 let (z2, z3) = box_muller_f32(x[2], x[3]);
-                [z0, z1, z2, z3].map(|z| p[0] + p[1] * z)
+                [z0, z1, z2, z3].map(|z| mean + std * z)
             }
-            Kind::TruncNormal => x.map(|w| {
-                let u = (((w >> 9) << 1) | 1) as f32 * TWO_POW_M24;
+            Prepared32::TruncNormal { p, clamp } => x.map(|x| {
+                let u = (((x >> 9) << 1) | 1) as f32 * TWO_POW_M24;
                 let v = (p[0] + p[1] * u).clamp(-EDGE32, EDGE32);
-                (p[3] + p[2] * erfinv_f32(v)).clamp(self.clamp[0], self.clamp[1])
+                (p[3] + p[2] * erfinv_f32(v)).clamp(clamp[0], clamp[1])
             }),
-            Kind::Constant => [p[0]; 4],
+            Prepared32::Constant(c) => [c; 4],
         }
     }
 }
 
 impl Prepared64 {
-    /// The draw and its constants, for the batched kernels.
-    pub(crate) fn op(&self) -> Op64 {
-        let p = self.p;
-        match self.kind {
-            Kind::Uniform => Op64::Uniform { lo: p[0], w: p[1] },
-            Kind::Normal => Op64::Normal { mean: p[0], std: p[1] },
-            Kind::TruncNormal => Op64::TruncNormal { p, clamp: self.clamp },
-            Kind::Constant => Op64::Constant(p[0]),
-        }
-    }
-
     /// The two f64 values of one Philox block, lane `l` for the element whose
-    /// last coordinate is `2 * blk + l`.
+    /// last coordinate is `2 * blk + l`: the reference the kernels reproduce.
     #[inline]
     pub fn block(&self, x: [u32; 4]) -> [f64; 2] {
-        let p = self.p;
         let n0 = bits53(x[0], x[1]);
         let n1 = bits53(x[2], x[3]);
-        match self.kind {
-            Kind::Uniform => [n0, n1].map(|n| p[0] + p[1] * (n as f64 * TWO_POW_M53)),
-            Kind::Normal => {
+        match *self {
+            Prepared64::Uniform { lo, w } => [n0, n1].map(|n| lo + w * (n as f64 * TWO_POW_M53)),
+            Prepared64::Normal { mean, std } => {
                 let u1 = (n0 + 1) as f64 * TWO_POW_M53;
                 let r = (-2.0 * ln_f64(u1)).sqrt();
                 let (s, c) = sincos_turn_f64(n1);
-                [p[0] + p[1] * (r * c), p[0] + p[1] * (r * s)]
+                [mean + std * (r * c), mean + std * (r * s)]
             }
-            Kind::TruncNormal => [n0, n1].map(|n| {
+            Prepared64::TruncNormal { p, clamp } => [n0, n1].map(|n| {
                 let u = (((n >> 1) << 1) | 1) as f64 * TWO_POW_M53;
                 let v = (p[0] + p[1] * u).clamp(-EDGE64, EDGE64);
-                (p[3] + p[2] * erfinv_f64(v)).clamp(self.clamp[0], self.clamp[1])
+                (p[3] + p[2] * erfinv_f64(v)).clamp(clamp[0], clamp[1])
             }),
-            Kind::Constant => [p[0]; 2],
+            Prepared64::Constant(c) => [c; 2],
         }
     }
 }

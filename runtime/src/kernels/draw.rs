@@ -10,8 +10,9 @@
 //! compiler may not reorder or fuse floating-point operations, so every
 //! instruction set gives the same bits; the tests compare all of them with the
 //! reference.
-use super::{Op64, Put};
+use super::run::Put;
 use crate::math::{horner, COS64, ERFINV64_A, ERFINV64_B, ERFINV64_C, LN2_HI_64, LN2_LO_64, LN64, SIN64};
+use crate::transform::Prepared64;
 use crate::transform::{EDGE64, TWO_POW_M53};
 
 // ---------------------------------------------------------------------------
@@ -159,17 +160,17 @@ pub(super) fn words<'a>(pairs: &'a [u64], buf: &'a mut [u32; 4 * MAX_BLOCKS]) ->
 
 /// The f64 values of a batch: `vals[i]` from `pairs[i]` (`vals.len() == pairs.len()`).
 #[cfg_attr(not(opt_level_zero), inline(always))]
-pub(super) fn values64<D: Put<f64>>(op: &Op64, pairs: &[u64], scratch: &mut Scratch, vals: &mut [D]) {
+pub(super) fn values64<D: Put<f64>>(op: &Prepared64, pairs: &[u64], scratch: &mut Scratch, vals: &mut [D]) {
     let vals = &mut vals[..pairs.len()];
     match *op {
-        Op64::Uniform { lo, w } => {
+        Prepared64::Uniform { lo, w } => {
             for (v, &p) in vals.iter_mut().zip(pairs) {
                 v.put(lo + w * (u53_to_f64(bits53(p)) * TWO_POW_M53));
             }
         }
-        Op64::Normal { mean, std } => normal64(mean, std, pairs, scratch, vals),
-        Op64::TruncNormal { p, clamp } => trunc64(p, clamp, pairs, scratch, vals),
-        Op64::Constant(c) => {
+        Prepared64::Normal { mean, std } => normal64(mean, std, pairs, scratch, vals),
+        Prepared64::TruncNormal { p, clamp } => trunc64(p, clamp, pairs, scratch, vals),
+        Prepared64::Constant(c) => {
             for v in vals.iter_mut() {
                 v.put(c);
             }

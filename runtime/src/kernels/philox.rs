@@ -71,7 +71,9 @@ impl Row {
 
 /// A row's constants as vectors, made once per run.
 #[derive(Clone, Copy)]
-pub(super) struct Splat<V> {
+pub(super) struct Splat<V: Lanes> {
+    /// The instruction set's token, to make the block counters with.
+    t: V::Token,
     m0: V,
     m1: V,
     k2: V,
@@ -85,21 +87,22 @@ pub(super) struct Splat<V> {
 impl Row {
     /// The constants broadcast to every lane.
     #[cfg_attr(not(opt_level_zero), inline(always))]
-    pub(super) fn splat<V: Lanes>(&self) -> Splat<V> {
+    pub(super) fn splat<V: Lanes>(&self, t: V::Token) -> Splat<V> {
         Splat {
-            m0: V::splat(M0),
-            m1: V::splat(M1),
-            k2: V::splat(self.k2),
-            t0: V::splat(self.t0),
-            u0: V::splat(self.u0),
-            u2: V::splat(self.u2),
-            v0: V::splat(self.v0),
+            t,
+            m0: V::splat(t, M0),
+            m1: V::splat(t, M1),
+            k2: V::splat(t, self.k2),
+            t0: V::splat(t, self.t0),
+            u0: V::splat(t, self.u0),
+            u2: V::splat(t, self.u2),
+            v0: V::splat(t, self.v0),
             keys: {
                 // Plain loops: closures (`array::map`) would not inline into the
                 // `#[target_feature]` callers, and vectors must not cross calls.
-                let mut keys = [[V::splat(0); 2]; ROUNDS];
+                let mut keys = [[V::splat(t, 0); 2]; ROUNDS];
                 for (k, row) in keys.iter_mut().zip(&self.keys) {
-                    *k = [V::splat(row[0]), V::splat(row[1])];
+                    *k = [V::splat(t, row[0]), V::splat(t, row[1])];
                 }
                 keys
             },
@@ -127,7 +130,7 @@ pub(super) fn batch<V: Lanes, const R: usize>(s: &Splat<V>, blk0: u32, out: &mut
     // constant c1 folded into v0.
     let mut c = [[s.m0; 4]; R];
     for (r, c) in c.iter_mut().enumerate() {
-        let c3 = V::blocks(blk0.wrapping_add((r * V::LANES) as u32));
+        let c3 = V::blocks(s.t, blk0.wrapping_add((r * V::LANES) as u32));
         let q2 = c3.xor(s.k2).mul(s.m1);
         let p3 = q2.hi().xor(s.t0).mul(s.m0);
         let (c0, c2, c3) = (q2.xor(s.u0), p3.hi().xor(s.u2), p3);
@@ -158,10 +161,10 @@ pub(super) fn batch_of<V: Lanes, const R: usize>(s: &Splat<V>, c: [&[u32]; 4], o
     for (r, v) in v.iter_mut().enumerate() {
         let at = r * V::LANES;
         *v = [
-            V::gather(&c[0][at..]),
-            V::gather(&c[1][at..]),
-            V::gather(&c[2][at..]),
-            V::gather(&c[3][at..]),
+            V::gather(s.t, &c[0][at..]),
+            V::gather(s.t, &c[1][at..]),
+            V::gather(s.t, &c[2][at..]),
+            V::gather(s.t, &c[3][at..]),
         ];
     }
     round(s, 0, &mut v);
