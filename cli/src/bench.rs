@@ -40,6 +40,8 @@ pub struct Args {
     /// Run only these tables (comma-separated); all of them by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Table>,
+    #[arg(long, help = crate::kernel::HELP)]
+    kernel: Option<String>,
 }
 
 /// A table of the report, for `--only`.
@@ -825,6 +827,7 @@ fn load() -> String {
 
 /// Runs the benchmarks, writing the report to `out`.
 pub fn run(args: &Args, out: &mut impl Write) -> std::result::Result<(), String> {
+    let path = crate::kernel::choose(args.kernel.as_deref())?;
     let sizes = Sizes::new(args);
     let pools = Pools::new()?;
     let start = Instant::now();
@@ -840,7 +843,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> std::result::Result<(), String>
         },
         machine(),
         pools.threads,
-        Path::detect(),
+        path,
         supported.join(", "),
         sizes.runs
     )
@@ -880,6 +883,7 @@ mod tests {
             runs: 1,
             no_llama: false,
             only: Vec::new(),
+            kernel: None,
         };
         let mut out = Vec::new();
         run(&args, &mut out).unwrap();

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod diff;
 mod explain;
+mod kernel;
 mod lock;
 mod sample;
 

@@ -33,10 +33,15 @@ pub struct Args {
     /// `:` is the whole dimension and `i` the single index i.
     #[arg(long, allow_hyphen_values = true)]
     slice: Option<String>,
+    #[arg(long, help = crate::kernel::HELP)]
+    kernel: Option<String>,
 }
 
 /// Runs the command, writing one line per row of the last dimension.
+/// The kernel path used goes to standard error, the values to `out`.
 pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
+    let path = crate::kernel::choose(args.kernel.as_deref())?;
+    eprintln!("kernel path: {path}");
     let shape = parse_shape(&args.shape)?;
     let scheme: Scheme = args.init.parse().map_err(|e| format!("--init: {e}"))?;
     let region = args.slice.as_deref().map(|s| parse_slice(s, &shape)).transpose()?;
@@ -188,6 +193,7 @@ mod tests {
             dtype: dtype.into(),
             format: format.into(),
             slice: slice.map(Into::into),
+            kernel: None,
         }
     }
 

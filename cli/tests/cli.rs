@@ -20,10 +20,17 @@ struct Run {
 }
 
 fn repro(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_repro"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("run repro");
+    repro_with(None, args)
+}
+
+/// `repro` with `REPRODUCIBLE_KERNEL` set to `kernel` (or removed).
+fn repro_with(kernel: Option<&str>, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_repro"));
+    match kernel {
+        Some(k) => cmd.env("REPRODUCIBLE_KERNEL", k),
+        None => cmd.env_remove("REPRODUCIBLE_KERNEL"),
+    };
+    let out = cmd.args(args.iter().map(|a| a.as_ref())).output().expect("run repro");
     Run {
         code: out.status.code().expect("exited"),
         stdout: String::from_utf8(out.stdout).unwrap(),
@@ -268,4 +275,96 @@ fn bad_input_exits_2_naming_the_file_and_line() {
     std::fs::write(&truncated_ck, &bytes[..bytes.len() - 1]).unwrap();
     assert_error(&repro(&[&"lock", &truncated_ck]), &truncated_ck, "truncated");
     assert_eq!(repro(&[&"explain", &ck, &"weight", &"--bins", &"0"]).code, 2);
+}
+
+#[test]
+fn every_kernel_path_samples_the_same_bits_and_says_which_it_used() {
+    let sample = [
+        "sample",
+        "--seed",
+        "42",
+        "--path",
+        "blocks.0.attn.qkv.weight",
+        "--shape",
+        "5,37",
+        "--init",
+        "trunc_normal(std=0.02)",
+        "--dtype",
+        "bf16",
+        "--format",
+        "bits",
+    ];
+    let args: Vec<&dyn AsRef<std::ffi::OsStr>> = sample.iter().map(|a| a as _).collect();
+    let auto = repro_with(None, &args);
+    assert_eq!(auto.code, 0, "{}", auto.stderr);
+    assert_eq!(auto.stdout.lines().count(), 5);
+    let detected = reproducible::kernels::Path::detect();
+    assert_eq!(auto.stderr, format!("kernel path: {detected}\n"));
+    for path in reproducible::kernels::Path::supported() {
+        let r = repro_with(Some(path.name()), &args);
+        assert_eq!((r.code, r.stderr.clone()), (0, format!("kernel path: {path}\n")));
+        assert_eq!(r.stdout, auto.stdout, "{path} gives other bits");
+        // The flag overrides the variable.
+        let name = path.name();
+        let mut flagged = args.clone();
+        flagged.extend([&"--kernel" as &dyn AsRef<std::ffi::OsStr>, &name]);
+        let r = repro_with(Some("nonsense"), &flagged);
+        assert_eq!((r.code, r.stdout.as_str()), (0, auto.stdout.as_str()), "{}", r.stderr);
+    }
+    assert_eq!(repro_with(Some("auto"), &args).stderr, auto.stderr);
+}
+
+#[test]
+fn an_unknown_or_unsupported_kernel_path_exits_2_listing_the_supported_ones() {
+    let args: [&dyn AsRef<std::ffi::OsStr>; 9] = [
+        &"sample",
+        &"--seed",
+        &"1",
+        &"--path",
+        &"w",
+        &"--shape",
+        &"4",
+        &"--init",
+        &"normal(0, 1)",
+    ];
+    let supported: Vec<&str> = reproducible::kernels::Path::supported()
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    let listed = format!("supports {}", supported.join(", "));
+    let r = repro_with(Some("nonsense"), &args);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr
+            .contains("REPRODUCIBLE_KERNEL=nonsense: unknown kernel path `nonsense`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("the paths are auto, scalar, portable, sse2, avx2, avx512, neon"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&listed), "{}", r.stderr);
+    let missing = reproducible::kernels::Path::ALL.into_iter().find(|p| !p.is_supported());
+    let missing = missing.expect("no machine runs both the x86-64 and the aarch64 paths");
+    let r = repro_with(Some(missing.name()), &args);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr.contains(&format!(
+            "kernel path `{missing}` is not supported on this machine; it {listed}"
+        )),
+        "{}",
+        r.stderr
+    );
+    let mut flagged = args.to_vec();
+    flagged.extend([&"--kernel" as &dyn AsRef<std::ffi::OsStr>, &"avx3"]);
+    let r = repro_with(None, &flagged);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--kernel: unknown kernel path `avx3`"),
+        "{}",
+        r.stderr
+    );
 }
