@@ -18,17 +18,15 @@ impl ::reproducible::__private::Model for Attention {
         cfg: &Self::Config,
         ctx: &::reproducible::__private::Ctx,
     ) -> ::reproducible::__private::Result<Self> {
-        #[allow(unused_imports)]
-        use ::reproducible::__private::layers::*;
-        let qkv = <Linear as ::reproducible::__private::Model>::build(
+        let field_0 = <Linear as ::reproducible::__private::Model>::build(
             &(linear_no_bias(cfg.dim, cfg.dim * 3)),
             &ctx.child("qkv"),
         )?;
-        let proj = <Linear as ::reproducible::__private::Model>::build(
+        let field_1 = <Linear as ::reproducible::__private::Model>::build(
             &(linear(cfg.dim, cfg.dim)),
             &ctx.child("proj"),
         )?;
-        let alpha = ctx
+        let field_2 = ctx
             .param(
                 "alpha",
                 &::reproducible::__private::ParamSpec {
@@ -42,7 +40,7 @@ impl ::reproducible::__private::Model for Attention {
                     trainable: false,
                 },
             )?;
-        let gamma = ctx
+        let field_3 = ctx
             .param(
                 "gamma",
                 &::reproducible::__private::ParamSpec {
@@ -59,15 +57,15 @@ impl ::reproducible::__private::Model for Attention {
                     trainable: true,
                 },
             )?;
-        let num_heads = cfg.num_heads;
-        let attn_drop = Dropout::new(cfg.attn_drop);
+        let field_4 = cfg.num_heads;
+        let field_5 = Dropout::new(cfg.attn_drop);
         ::core::result::Result::Ok(Self {
-            qkv,
-            proj,
-            alpha,
-            gamma,
-            num_heads,
-            attn_drop,
+            qkv: field_0,
+            proj: field_1,
+            alpha: field_2,
+            gamma: field_3,
+            num_heads: field_4,
+            attn_drop: field_5,
         })
     }
     fn visit_params<'a>(

@@ -1,7 +1,7 @@
 //! Code generation: `Model` impl, `init`/`load` constructors, the unused-parameter check.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Expr};
 
@@ -31,6 +31,11 @@ pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
+/// A name of the generated code that the user's expressions cannot see.
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
 /// The struct without our helper attributes.
 fn stripped(input: &DeriveInput) -> DeriveInput {
     let mut item = input.clone();
@@ -53,20 +58,25 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
         .as_ref()
         .map_or(1u32, |v| v.base10_parse().expect("validated"));
 
+    // Hygiene: the constructor's own names are `mixed_site`, so the expressions
+    // the user writes in attributes (which see only `cfg`) can neither see nor
+    // be shadowed by them, whatever the fields are called.
+    let ctx = local("ctx");
     let mut builds = Vec::new();
     let mut visits = Vec::new();
-    let mut names = Vec::new();
+    let mut inits = Vec::new();
     let mut checks = Vec::new();
-    for field in &model.fields {
+    for (index, field) in model.fields.iter().enumerate() {
         let ident = &field.ident;
-        names.push(ident);
+        let value = format_ident!("field_{}", index, span = Span::mixed_site());
+        inits.push(quote!(#ident: #value));
         let key = field.key().unwrap_or_default();
         // A field renamed with `key = "old"`: its path in code is recorded as the alias.
         let code = ident.to_string();
         let child = if key == code {
-            quote!(ctx.child(#key))
+            quote!(#ctx.child(#key))
         } else {
-            quote!(ctx.child_as(#key, #code))
+            quote!(#ctx.child_as(#key, #code))
         };
         match &field.kind {
             Kind::Param(p) => {
@@ -97,15 +107,15 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     }
                 };
                 builds.push(if key == code {
-                    quote!(let #ident = ctx.param(#key, #spec)?;)
+                    quote!(let #value = #ctx.param(#key, #spec)?;)
                 } else {
-                    quote!(let #ident = ctx.param_as(#key, #code, #spec)?;)
+                    quote!(let #value = #ctx.param_as(#key, #code, #spec)?;)
                 });
                 visits.push(quote!(f(#key, &self.#ident, #trainable);));
             }
             Kind::Module(m, container) => {
                 let config = m.config.as_ref().expect("validated");
-                let config_of = |index: TokenStream| match config {
+                let config_of = |index: &TokenStream| match config {
                     Expr::Closure(_) => quote_spanned!(config.span()=> &((#config)(#index))),
                     _ => quote_spanned!(config.span()=> &(#config)),
                 };
@@ -119,9 +129,9 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                 let visit = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::visit_params);
                 match container {
                     Container::One => {
-                        let cfg = config_of(quote!(0usize));
+                        let cfg = config_of(&quote!(0usize));
                         builds.push(quote! {
-                            let #ident = #build(#cfg, &#child)?;
+                            let #value = #build(#cfg, &#child)?;
                         });
                         visits.push(
                             quote!(#visit(&self.#ident, &mut |p, t, tr| f(&::std::format!("{}.{}", #key, p), t, tr));),
@@ -129,16 +139,18 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     }
                     Container::List(_) => {
                         let count = m.count.as_ref().expect("validated");
-                        let cfg = config_of(quote!(index));
+                        let (list, n, modules, i) = (local("list"), local("count"), local("modules"), local("index"));
+                        let i = quote!(#i);
+                        let cfg = config_of(&i);
                         builds.push(quote! {
-                            let #ident = {
-                                let list = #child;
-                                let count: usize = (#count) as usize;
-                                let mut modules = ::std::vec::Vec::with_capacity(count);
-                                for index in 0..count {
-                                    modules.push(#build(#cfg, &list.child(&index.to_string()))?);
+                            let #value = {
+                                let #list = #child;
+                                let #n: usize = (#count) as usize;
+                                let mut #modules = ::std::vec::Vec::with_capacity(#n);
+                                for #i in 0..#n {
+                                    #modules.push(#build(#cfg, &#list.child(&::std::string::ToString::to_string(&#i)))?);
                                 }
-                                modules
+                                #modules
                             };
                         });
                         visits.push(quote! {
@@ -149,9 +161,9 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                     }
                     Container::Optional(_) => {
                         let when = m.when.as_ref().expect("validated");
-                        let cfg = config_of(quote!(0usize));
+                        let cfg = config_of(&quote!(0usize));
                         builds.push(quote! {
-                            let #ident = if #when {
+                            let #value = if #when {
                                 ::core::option::Option::Some(#build(#cfg, &#child)?)
                             } else {
                                 ::core::option::Option::None
@@ -166,11 +178,11 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
                 }
             }
             Kind::Config(expr) => {
-                let value = match expr {
+                let expr_value = match expr {
                     Some(e) => quote_spanned!(e.span()=> #e),
                     None => quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&cfg.#ident)),
                 };
-                builds.push(quote!(let #ident = #value;));
+                builds.push(quote!(let #value = #expr_value;));
             }
             Kind::Missing => {}
         }
@@ -228,13 +240,11 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
             #[allow(unused_variables, clippy::redundant_locals, clippy::unnecessary_cast)]
             fn build(
                 cfg: &Self::Config,
-                ctx: &::reproducible::__private::Ctx,
+                #ctx: &::reproducible::__private::Ctx,
             ) -> ::reproducible::__private::Result<Self> {
-                #[allow(unused_imports)]
-                use ::reproducible::__private::layers::*;
                 #use_check
                 #(#builds)*
-                ::core::result::Result::Ok(Self { #(#names),* })
+                ::core::result::Result::Ok(Self { #(#inits),* })
             }
 
             fn visit_params<'a>(
