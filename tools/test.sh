@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test, as CI runs them: the workspace's, then those of a user's crate
+# (tests/downstream: its own workspace, Cargo's default profiles, so a debug
+# build at opt-level 0), once as is and once with REPRODUCIBLE_KERNEL set to
+# each kernel path this machine supports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --workspace
+
+cd tests/downstream
+cargo test
+for path in $(cargo run -q --example supported_paths); do
+    echo "== tests/downstream with REPRODUCIBLE_KERNEL=$path"
+    REPRODUCIBLE_KERNEL="$path" cargo test -q
+done
+cargo run -q --example vit_base_init
