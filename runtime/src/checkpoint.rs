@@ -24,7 +24,9 @@
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -33,13 +35,137 @@ use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{printable, Error, Result};
+use crate::manifest::{parse_dtype, StoredTensor};
 use crate::model::{Ctx, Model, ModelExt};
 use crate::provenance::Provenance;
 use crate::stream::SPEC_VERSION;
 
 /// The safetensors metadata key holding [`Metadata`] as JSON.
 pub const METADATA_KEY: &str = "reproducible";
+
+/// The largest safetensors header read (safetensors' own limit).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Whether `head`, the first 9 bytes of a file, starts a safetensors file: an
+/// 8-byte little-endian header length within safetensors' limit, then `{`.
+/// Lockfiles (text) never start so, so this tells the two apart whatever the
+/// rest holds: a truncated checkpoint is still a checkpoint, for its reader
+/// to reject as one.
+pub fn is_safetensors(head: &[u8]) -> bool {
+    head.len() >= 9 && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) <= MAX_HEADER && head[8] == b'{'
+}
+
+/// A safetensors header: the tensors it describes, where their data lies,
+/// and the `reproducible` metadata when there is some. The one reader of
+/// checkpoint headers: files, streams and `CheckedVars` all go through it.
+#[derive(Debug)]
+pub(crate) struct Header {
+    /// Bytes before the data: the 8-byte length and the header itself.
+    pub(crate) data_start: u64,
+    pub(crate) tensors: BTreeMap<String, StoredTensor>,
+    /// The text of the `reproducible` metadata entry.
+    pub(crate) metadata: Option<String>,
+}
+
+impl Header {
+    /// Reads the header from the start of `r`, which holds `file_len` bytes when
+    /// known (a regular file), checking that the data is all there. Only the
+    /// header is read, never the data.
+    pub(crate) fn read(r: &mut impl Read, file: &str, file_len: Option<u64>) -> Result<Header> {
+        let err = |reason: String| Error::Checkpoint {
+            file: file.to_owned(),
+            reason,
+        };
+        let mut n = [0u8; 8];
+        let got = read_up_to(r, &mut n).map_err(|e| err(format!("reading: {e}")))?;
+        if got < 8 {
+            return Err(err(format!(
+                "not a safetensors file: {got} bytes, too short for a header"
+            )));
+        }
+        let n = u64::from_le_bytes(n);
+        if n > MAX_HEADER || file_len.is_some_and(|len| n > len - 8) {
+            let size = file_len.map(|len| format!(" in a {len}-byte file")).unwrap_or_default();
+            return Err(err(format!(
+                "truncated or not a safetensors file: its first 8 bytes announce a {n}-byte header{size}"
+            )));
+        }
+        let mut header = vec![0u8; n as usize];
+        r.read_exact(&mut header).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => err(format!("truncated: its {n}-byte header is cut short")),
+            _ => err(format!("reading: {e}")),
+        })?;
+        let parsed: safetensors::tensor::Metadata =
+            serde_json::from_slice(&header).map_err(|e| err(format!("not a safetensors file: header: {e}")))?;
+        let data_len = parsed.data_len() as u64;
+        if let Some(len) = file_len.filter(|&len| data_len != len - 8 - n) {
+            return Err(err(format!(
+                "truncated or corrupt: the header describes {data_len} bytes of tensor data, the file holds {}",
+                len - 8 - n
+            )));
+        }
+        let tensors = parsed
+            .tensors()
+            .into_iter()
+            .map(|(name, info)| {
+                let stored = StoredTensor {
+                    shape: info.shape.clone(),
+                    dtype: st_dtype_name(info.dtype),
+                    offsets: (info.data_offsets.0 as u64, info.data_offsets.1 as u64),
+                };
+                (name, stored)
+            })
+            .collect();
+        Ok(Header {
+            data_start: 8 + n,
+            tensors,
+            metadata: parsed.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)).cloned(),
+        })
+    }
+
+    /// The `reproducible` metadata, parsed (`None` for a plain safetensors file).
+    pub(crate) fn metadata(&self, file: &str) -> Result<Option<Metadata>> {
+        match &self.metadata {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(json).map(Some).map_err(|e| Error::Checkpoint {
+                file: file.to_owned(),
+                reason: format!("malformed `{METADATA_KEY}` metadata: {e}"),
+            }),
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Opens `file` and reads its header (see [`Header::read`]).
+pub(crate) fn open_header(file: &Path) -> Result<(File, Header)> {
+    let mut f = File::open(file).map_err(|e| err(file, format!("reading: {e}")))?;
+    let meta = f.metadata().map_err(|e| err(file, format!("reading: {e}")))?;
+    let len = meta.is_file().then_some(meta.len());
+    let header = Header::read(&mut f, &file.display().to_string(), len)?;
+    Ok((f, header))
+}
+
+/// The name of a safetensors dtype as candle writes it.
+fn st_dtype_name(dtype: safetensors::Dtype) -> String {
+    match DType::try_from(dtype) {
+        Ok(d) => d.as_str().to_owned(),
+        Err(_) => format!("{dtype:?}").to_lowercase(),
+    }
+}
 
 /// What a checkpoint records about how its tensors were made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,23 +219,29 @@ pub fn save_model<M: Model>(file: &Path, model: &M, metadata: &Metadata) -> Resu
     save(file, &tensors, metadata)
 }
 
-/// Reads the [`Metadata`] of a checkpoint (`None` for a plain safetensors file).
+/// Reads the [`Metadata`] of a checkpoint (`None` for a plain safetensors
+/// file); only the header is read.
 pub fn read_metadata(file: &Path) -> Result<Option<Metadata>> {
-    let bytes = std::fs::read(file).map_err(|e| err(file, format!("reading: {e}")))?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| err(file, format!("not a safetensors file: {e}")))?;
-    match header.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)) {
-        None => Ok(None),
-        Some(json) => serde_json::from_str(json)
-            .map(Some)
-            .map_err(|e| err(file, format!("malformed `{METADATA_KEY}` metadata: {e}"))),
-    }
+    let (_, header) = open_header(file)?;
+    header.metadata(&file.display().to_string())
 }
 
 /// Reads every tensor of a checkpoint onto `device`, keeping stored dtypes.
 pub fn read(file: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    let bytes = std::fs::read(file).map_err(|e| err(file, format!("reading: {e}")))?;
-    candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| err(file, format!("not a safetensors file: {e}")))
+    let (f, header) = open_header(file)?;
+    let served = Served {
+        file: file.to_owned(),
+        data: Mutex::new(f),
+        header,
+        used: Mutex::new(HashSet::new()),
+        problems: Mutex::new(Vec::new()),
+    };
+    served
+        .header
+        .tensors
+        .iter()
+        .map(|(name, t)| Ok((name.clone(), served.tensor(name, t, device)?)))
+        .collect()
 }
 
 /// Builds `M` with every parameter taken from the checkpoint `file`, in `dtype`
@@ -145,11 +277,16 @@ pub struct CheckedVars {
 impl CheckedVars {
     /// Reads the checkpoint `file`; tensors are served in `dtype` on `device` (a
     /// stored dtype that differs is an error, not a conversion).
+    /// Only the header is read here; each tensor is read when the model asks
+    /// for it.
     pub fn open(file: &Path, dtype: DType, device: &Device) -> Result<Self> {
+        let (f, header) = open_header(file)?;
         Ok(Self {
             file: file.to_owned(),
             served: std::sync::Arc::new(Served {
-                tensors: read(file, device)?,
+                file: file.to_owned(),
+                data: Mutex::new(f),
+                header,
                 used: Mutex::new(HashSet::new()),
                 problems: Mutex::new(Vec::new()),
             }),
@@ -172,9 +309,15 @@ impl CheckedVars {
     pub fn finish(&self) -> Result<()> {
         let mut problems = self.served.problems.lock().expect("problems lock").clone();
         let used = self.served.used.lock().expect("used lock").clone();
-        let extra: BTreeSet<&String> = self.served.tensors.keys().filter(|k| !used.contains(*k)).collect();
+        let extra: BTreeSet<&String> = self
+            .served
+            .header
+            .tensors
+            .keys()
+            .filter(|k| !used.contains(*k))
+            .collect();
         if !extra.is_empty() {
-            let names: Vec<String> = extra.iter().map(|k| format!("`{k}`")).collect();
+            let names: Vec<String> = extra.iter().map(|k| format!("`{}`", printable(k))).collect();
             problems.push(format!("holds tensors the model does not have: {}", names.join(", ")));
         }
         if problems.is_empty() {
@@ -187,9 +330,30 @@ impl CheckedVars {
 
 #[derive(Debug)]
 struct Served {
-    tensors: HashMap<String, Tensor>,
+    file: PathBuf,
+    data: Mutex<File>,
+    header: Header,
     used: Mutex<HashSet<String>>,
     problems: Mutex<Vec<String>>,
+}
+
+impl Served {
+    /// Reads the stored tensor `name` onto `device`.
+    fn tensor(&self, name: &str, t: &StoredTensor, device: &Device) -> Result<Tensor> {
+        let fail = |reason: String| err(&self.file, format!("tensor `{}`: {reason}", printable(name)));
+        let dtype = parse_dtype(&t.dtype).map_err(&fail)?;
+        let len = usize::try_from(t.offsets.1 - t.offsets.0).map_err(|_| fail("too large for this machine".into()))?;
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(len)
+            .map_err(|e| fail(format!("{len} bytes: {e}")))?;
+        bytes.resize(len, 0);
+        let mut f = self.data.lock().expect("checkpoint file lock");
+        f.seek(SeekFrom::Start(self.header.data_start + t.offsets.0))
+            .and_then(|_| f.read_exact(&mut bytes))
+            .map_err(|e| fail(format!("reading: {e}")))?;
+        Tensor::from_raw_buffer(&bytes, dtype, &t.shape, device).map_err(|e| fail(e.to_string()))
+    }
 }
 
 struct ServedRef(std::sync::Arc<Served>);
@@ -210,7 +374,7 @@ impl SimpleBackend for ServedRef {
             served.problems.lock().expect("problems lock").push(p);
             Tensor::zeros(s.clone(), dtype, dev)
         };
-        let Some(t) = served.tensors.get(name) else {
+        let Some(t) = served.header.tensors.get(name) else {
             return problem(format!(
                 "has no tensor `{name}` (the model expects shape {:?}, dtype {})",
                 s.dims(),
@@ -218,33 +382,35 @@ impl SimpleBackend for ServedRef {
             ));
         };
         served.used.lock().expect("used lock").insert(name.to_owned());
-        if t.dims() != s.dims() {
+        if t.shape != s.dims() {
             return problem(format!(
                 "tensor `{name}` has shape {:?}, the model expects {:?}",
-                t.dims(),
+                t.shape,
                 s.dims()
             ));
         }
-        if t.dtype() != dtype {
+        if t.dtype != dtype.as_str() {
             return problem(format!(
                 "tensor `{name}` has dtype {}, the model expects {}",
-                t.dtype().as_str(),
+                printable(&t.dtype),
                 dtype.as_str()
             ));
         }
-        Ok(t.clone())
+        served.tensor(name, t, dev).map_err(Into::into)
     }
 
-    fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
-        self.0.used.lock().expect("used lock").insert(name.to_owned());
-        self.0
+    fn get_unchecked(&self, name: &str, _dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let served = &self.0;
+        served.used.lock().expect("used lock").insert(name.to_owned());
+        let t = served
+            .header
             .tensors
             .get(name)
-            .cloned()
-            .ok_or_else(|| candle_core::Error::Msg(format!("has no tensor `{name}`")))
+            .ok_or_else(|| candle_core::Error::Msg(format!("has no tensor `{name}`")))?;
+        served.tensor(name, t, dev).map_err(Into::into)
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.tensors.contains_key(name)
+        self.0.header.tensors.contains_key(name)
     }
 }

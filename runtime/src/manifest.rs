@@ -43,8 +43,8 @@ use std::str::FromStr;
 use candle_core::{DType, Device, Tensor};
 
 use crate::backend::KeyedVars;
-use crate::checkpoint::{Metadata, METADATA_KEY};
-use crate::error::{Error, Result};
+use crate::checkpoint::{Header, Metadata, METADATA_KEY};
+use crate::error::{printable, Error, Result};
 use crate::init::Init;
 use crate::model::{init_with_provenance, Model, ModelExt};
 use crate::provenance::Provenance;
@@ -363,9 +363,6 @@ pub fn tensor_bytes(tensor: &Tensor) -> Result<Vec<u8>> {
     })
 }
 
-/// The largest safetensors header accepted (safetensors' own limit).
-const MAX_HEADER: u64 = 100_000_000;
-
 /// A safetensors checkpoint with `reproducible` metadata, opened for streaming:
 /// the header is parsed and validated, tensor data is read only when asked for.
 #[derive(Clone, Debug)]
@@ -392,87 +389,58 @@ impl StoredCheckpoint {
     /// file, on anything that is not a complete safetensors file with valid
     /// `reproducible` metadata whose records match the stored tensors.
     pub fn open(file: &Path) -> Result<Self> {
+        let (_, header) = crate::checkpoint::open_header(file)?;
+        Self::from_header(file, header)
+    }
+
+    /// Validates `header` as a checkpoint with `reproducible` metadata.
+    fn from_header(file: &Path, header: Header) -> Result<Self> {
+        let name = file.display().to_string();
         let err = |reason: String| Error::Checkpoint {
-            file: file.display().to_string(),
+            file: name.clone(),
             reason,
         };
-        let mut f = File::open(file).map_err(|e| err(format!("reading: {e}")))?;
-        let len = f.metadata().map_err(|e| err(format!("reading: {e}")))?.len();
-        if len < 8 {
-            return Err(err(format!(
-                "not a safetensors file: {len} bytes, too short for a header"
-            )));
-        }
-        let mut n = [0u8; 8];
-        f.read_exact(&mut n).map_err(|e| err(format!("reading: {e}")))?;
-        let n = u64::from_le_bytes(n);
-        if n > MAX_HEADER || n > len - 8 {
-            return Err(err(format!(
-                "not a safetensors file: its first 8 bytes announce a {n}-byte header in a {len}-byte file"
-            )));
-        }
-        let mut header = vec![0u8; n as usize];
-        f.read_exact(&mut header).map_err(|e| err(format!("reading: {e}")))?;
-        let parsed: safetensors::tensor::Metadata =
-            serde_json::from_slice(&header).map_err(|e| err(format!("not a safetensors file: header: {e}")))?;
-        let data_len = parsed.data_len() as u64;
-        if data_len != len - 8 - n {
-            return Err(err(format!(
-                "truncated or corrupt: the header describes {data_len} bytes of tensor data, the file holds {}",
-                len - 8 - n
-            )));
-        }
-        let json = parsed
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get(METADATA_KEY))
-            .ok_or_else(|| {
-                err(format!(
-                    "has no `{METADATA_KEY}` metadata: it was not written by reproducible::checkpoint::save"
-                ))
-            })?;
-        let metadata: Metadata =
-            serde_json::from_str(json).map_err(|e| err(format!("malformed `{METADATA_KEY}` metadata: {e}")))?;
+        let metadata = header.metadata(&name)?.ok_or_else(|| {
+            err(format!(
+                "has no `{METADATA_KEY}` metadata: it was not written by reproducible::checkpoint::save"
+            ))
+        })?;
         check_spec_version(metadata.spec_version).map_err(&err)?;
-        let tensors: BTreeMap<String, StoredTensor> = parsed
-            .tensors()
-            .into_iter()
-            .map(|(name, info)| {
-                let stored = StoredTensor {
-                    shape: info.shape.clone(),
-                    dtype: st_dtype_name(info.dtype),
-                    offsets: (info.data_offsets.0 as u64, info.data_offsets.1 as u64),
-                };
-                (name, stored)
-            })
-            .collect();
+        let tensors = header.tensors;
         let mut problems = Vec::new();
         let mut seen = HashSet::new();
         for p in &metadata.params {
             if !seen.insert(p.path.as_str()) {
-                problems.push(format!("its metadata records `{}` twice", p.path));
+                problems.push(format!("its metadata records `{}` twice", printable(&p.path)));
                 continue;
             }
             match tensors.get(&p.path) {
-                None => problems.push(format!("its metadata records `{}` but it holds no such tensor", p.path)),
+                None => problems.push(format!(
+                    "its metadata records `{}` but it holds no such tensor",
+                    printable(&p.path)
+                )),
                 Some(t) if t.shape != p.shape => problems.push(format!(
                     "tensor `{}` has shape {:?} but its metadata records {:?}",
-                    p.path, t.shape, p.shape
+                    printable(&p.path),
+                    t.shape,
+                    p.shape
                 )),
                 Some(t) if t.dtype != p.dtype => problems.push(format!(
                     "tensor `{}` has dtype {} but its metadata records {}",
-                    p.path, t.dtype, p.dtype
+                    printable(&p.path),
+                    printable(&t.dtype),
+                    printable(&p.dtype)
                 )),
                 Some(_) => {}
             }
             if let Err(e) = check_spec_version(p.spec_version) {
-                problems.push(format!("`{}`: {e}", p.path));
+                problems.push(format!("`{}`: {e}", printable(&p.path)));
             }
         }
         let unrecorded: Vec<String> = tensors
             .keys()
             .filter(|k| !seen.contains(k.as_str()))
-            .map(|k| format!("`{k}`"))
+            .map(|k| format!("`{}`", printable(k)))
             .collect();
         if !unrecorded.is_empty() {
             problems.push(format!(
@@ -485,7 +453,7 @@ impl StoredCheckpoint {
         }
         Ok(Self {
             file: file.to_owned(),
-            data_start: 8 + n,
+            data_start: header.data_start,
             metadata,
             tensors,
         })
@@ -550,13 +518,34 @@ impl StoredCheckpoint {
     /// bytes, read in one pass in file order. `progress(done, total)` is called
     /// with the number of bytes hashed so far.
     pub fn manifest(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
-        let total = self.data_len();
-        let mut order: Vec<(&String, &StoredTensor)> = self.tensors.iter().collect();
-        order.sort_by_key(|(_, t)| t.offsets.0);
         let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
         f.seek(SeekFrom::Start(self.data_start))
             .map_err(|e| self.err(format!("reading: {e}")))?;
-        let mut f = std::io::BufReader::with_capacity(1 << 20, f);
+        self.manifest_of_data(&mut std::io::BufReader::with_capacity(1 << 20, f), progress)
+    }
+
+    /// The manifest of a checkpoint read from a stream (a pipe, standard
+    /// input), in one pass: the header, then every tensor's bytes in file
+    /// order; `name` names it in errors. Nothing but the data of one read
+    /// buffer is held at a time; a stream that ends early, or holds more than
+    /// its header describes, is an error.
+    pub fn read_manifest(r: &mut impl Read, name: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
+        let header = Header::read(r, name, None)?;
+        let checkpoint = Self::from_header(Path::new(name), header)?;
+        let manifest = checkpoint.manifest_of_data(r, progress)?;
+        let mut extra = [0u8; 1];
+        match r.read(&mut extra) {
+            Ok(0) => Ok(manifest),
+            Ok(_) => Err(checkpoint.err("holds more bytes than its header describes".into())),
+            Err(e) => Err(checkpoint.err(format!("reading: {e}"))),
+        }
+    }
+
+    /// Hashes the data section, read from `f` in file order.
+    fn manifest_of_data(&self, f: &mut impl Read, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
+        let total = self.data_len();
+        let mut order: Vec<(&String, &StoredTensor)> = self.tensors.iter().collect();
+        order.sort_by_key(|(_, t)| t.offsets.0);
         let mut buf = vec![0u8; 1 << 20];
         let mut digests = BTreeMap::new();
         let mut done = 0u64;
@@ -566,8 +555,12 @@ impl StoredCheckpoint {
             let mut left = t.offsets.1 - t.offsets.0;
             while left > 0 {
                 let take = left.min(buf.len() as u64) as usize;
-                f.read_exact(&mut buf[..take])
-                    .map_err(|e| self.err(format!("reading `{name}`: {e}")))?;
+                f.read_exact(&mut buf[..take]).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => {
+                        self.err(format!("truncated: the data ends inside `{}`", printable(name)))
+                    }
+                    _ => self.err(format!("reading `{}`: {e}", printable(name))),
+                })?;
                 hasher.update(&buf[..take]);
                 left -= take as u64;
                 done += take as u64;
@@ -591,13 +584,5 @@ impl Manifest {
     /// The manifest of the checkpoint `file` (see [`StoredCheckpoint::manifest`]).
     pub fn from_checkpoint(file: &Path) -> Result<Self> {
         StoredCheckpoint::open(file)?.manifest(&mut |_, _| {})
-    }
-}
-
-/// The name of a safetensors dtype as candle writes it.
-fn st_dtype_name(dtype: safetensors::Dtype) -> String {
-    match DType::try_from(dtype) {
-        Ok(d) => d.as_str().to_owned(),
-        Err(_) => format!("{dtype:?}").to_lowercase(),
     }
 }
