@@ -31,6 +31,7 @@ use std::fmt;
 
 use candle_core::DType;
 
+use crate::error::printable;
 use crate::manifest::{Digest, Manifest, ParamRecord};
 use crate::scheme::Scheme;
 
@@ -274,14 +275,20 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Diff {
         }
     }
     // A rename: an added parameter whose alias names a removed one, or a
-    // removed parameter whose alias names an added one.
+    // removed parameter whose alias names an added one. The removed ones are
+    // indexed by alias, so this is O(n log n) in the number of changed paths.
+    let mut removed_by_alias: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (&path, a) in &removed {
+        if let Some(alias) = a.alias.as_deref() {
+            removed_by_alias.entry(alias).or_default().push(path);
+        }
+    }
     let mut renames = Vec::new();
     for (&path, &b) in &added {
         let from = b.alias.as_deref().filter(|a| removed.contains_key(a)).or_else(|| {
-            removed
-                .iter()
-                .find(|(_, a)| a.alias.as_deref() == Some(path))
-                .map(|(p, _)| *p)
+            removed_by_alias
+                .get(path)
+                .and_then(|paths| paths.iter().copied().find(|p| removed.contains_key(p)))
         });
         if let Some(from) = from {
             let a = removed.remove(from).expect("just found");
@@ -368,7 +375,10 @@ impl fmt::Display for Change {
                 write!(f, "{} -> {}", word(from), word(to))
             }
             Change::Alias { from, to } => {
-                let word = |a: &Option<String>| a.as_ref().map_or("(none)".to_owned(), |a| format!("`{a}`"));
+                let word = |a: &Option<String>| {
+                    a.as_ref()
+                        .map_or("(none)".to_owned(), |a| format!("`{}`", printable(a)))
+                };
                 write!(f, "alias {} -> {}", word(from), word(to))
             }
             Change::UndeclaredValues { from, to } => write!(
@@ -390,17 +400,17 @@ fn join(changes: &[Change]) -> String {
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Entry::Added(r) => write!(f, "added: {}: {}", r.path, describe(r)),
-            Entry::Removed(r) => write!(f, "removed: {}: {}", r.path, describe(r)),
+            Entry::Added(r) => write!(f, "added: {}: {}", printable(&r.path), describe(r)),
+            Entry::Removed(r) => write!(f, "removed: {}: {}", printable(&r.path), describe(r)),
             Entry::Renamed { from, to, changes } => {
-                write!(f, "renamed: {} -> {}", from.path, to.path)?;
+                write!(f, "renamed: {} -> {}", printable(&from.path), printable(&to.path))?;
                 if from.digest == to.digest {
                     write!(f, " (values kept)")?;
                 } else {
                     write!(
                         f,
                         " (values re-rolled: the path is part of the stream key; `key = \"{}\"` keeps the old values)",
-                        from.path
+                        printable(&from.path)
                     )?;
                 }
                 if changes.is_empty() {
@@ -409,7 +419,7 @@ impl fmt::Display for Entry {
                     write!(f, "; {}", join(changes))
                 }
             }
-            Entry::Changed { path, changes } => write!(f, "changed: {path}: {}", join(changes)),
+            Entry::Changed { path, changes } => write!(f, "changed: {}: {}", printable(path), join(changes)),
         }
     }
 }

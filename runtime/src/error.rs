@@ -114,6 +114,24 @@ impl Error {
     }
 }
 
+/// `text` (from a file, or anything else untrusted) safe to print on a
+/// terminal: control characters become escapes (`\u{1b}`, `\n`), so no escape
+/// sequence or line break in a parameter path reaches the terminal raw.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A shape printed as `[4, 8]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShapeDisplay(pub Vec<usize>);

@@ -40,7 +40,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::diff::{diff, Diff};
-use crate::error::{Error, Result};
+use crate::error::{printable, Error, Result};
 use crate::manifest::{check_spec_version, parse_dtype, Digest, Manifest, ParamRecord};
 use crate::scheme::{closest, Scheme};
 
@@ -296,7 +296,8 @@ const PARAM_KEYS: [&str; 10] = [
 /// Parses lockfile text; `file` names it in errors. Every error names the line;
 /// nothing panics on any input.
 pub fn parse(text: &str, file: &str) -> Result<Manifest> {
-    let err = |line: usize, reason: String| named_error(file, Some(line), reason);
+    // Reasons quote the file, whose text must not reach a terminal raw.
+    let err = |line: usize, reason: String| named_error(file, Some(line), printable(&reason).into_owned());
     let mut header = Section {
         line: 1,
         header: true,
@@ -439,7 +440,8 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
             ),
         ));
     }
-    Manifest::new(seed, model_version, params).map_err(|e| named_error(file, None, e.to_string()))
+    Manifest::new(seed, model_version, params)
+        .map_err(|e| named_error(file, None, printable(&e.to_string()).into_owned()))
 }
 
 impl Section {
