@@ -317,11 +317,54 @@ fn errors_name_the_parameter_and_the_problem() {
 
 #[test]
 fn values_a_dtype_cannot_hold_are_errors() {
-    let init = Init::new(0).dtype(DType::F16);
-    let e = init
-        .tensor("scale", &[2], &reproducible::scheme::constant(70000.0), 1)
-        .unwrap_err();
-    assert!(e.to_string().contains("overflow F16"), "{e}");
+    use reproducible::scheme::constant;
+    // Decided from the scheme, the shape and the dtype: never inf or NaN with
+    // success, and a slice fails exactly when the whole tensor does.
+    let cases = [
+        (
+            DType::F16,
+            constant(70000.0),
+            "beyond the largest finite f16 (6.5504e4); F32 or BF16",
+        ),
+        // |z| of Box-Muller reaches 6.66 in f32: 1e4 * 6.66 > 65504, whatever the draws.
+        (DType::F16, normal(0.0, 1e4), "its values reach 6.661e4"),
+        (DType::F32, normal(0.0, 1e39), "its values reach 6.661e39"),
+        (
+            DType::F32,
+            xavier_uniform().gain(1e308),
+            "beyond the largest finite f32",
+        ),
+        (DType::BF16, constant(3.4e38), "beyond the largest finite bf16"),
+        (
+            DType::F32,
+            uniform(-3e38, 3e38),
+            "a constant of the f32 draw overflows f32",
+        ),
+        (DType::F64, normal(0.0, 1e308), "beyond the largest finite f64"),
+        (DType::F32, orthogonal().gain(1e39), "beyond the largest finite f32"),
+    ];
+    for (dtype, scheme, want) in cases {
+        let init = Init::new(0).dtype(dtype);
+        let e = init.tensor("scale", &[64, 64], &scheme, 1).unwrap_err().to_string();
+        assert!(
+            e.starts_with("parameter `scale`: init scheme `") && e.contains(want),
+            "{scheme} {dtype:?}: {e}"
+        );
+        let e = init.shard("scale", &[64, 64], &[0..1, 0..1], &scheme, 1).unwrap_err();
+        assert!(e.to_string().contains(want), "a slice of {scheme} {dtype:?}: {e}");
+    }
+    let fits = Init::new(0)
+        .dtype(DType::F16)
+        .tensor("w", &[64, 64], &normal(0.0, 9000.0), 1)
+        .unwrap();
+    let v = fits
+        .flatten_all()
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert!(v.iter().all(|x| x.is_finite()));
     // f32 cannot resolve a truncation 5.5 std out; f64 can.
     let far = trunc_normal(0.0, 1.0, 5.5, 8.0);
     let e = Init::new(0).tensor("w", &[4], &far, 1).unwrap_err();

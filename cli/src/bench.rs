@@ -535,7 +535,7 @@ fn rate_table<T: Elem>(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::r
     writeln!(
         out,
         "\n{} {shape:?} = {n} elements ({:.0} MiB)",
-        T::NAME,
+        <T as Elem>::NAME,
         bytes / (1 << 20) as f64
     )
     .ok();

@@ -46,19 +46,7 @@ mod sealed {
 /// A parameter element type: f32 and f64 are generated natively, f16 and bf16
 /// are the f32 values rounded to nearest, ties to even.
 pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
-    /// Generates `region` (or the whole tensor) of `shape` under `plan`.
-    #[doc(hidden)]
-    fn generate_plan(
-        stream: &Stream,
-        plan: &Plan,
-        shape: &[usize],
-        region: &[Range<usize>],
-        chunk: usize,
-    ) -> Result<Vec<Self>> {
-        Self::generate_plan_on(stream, plan, shape, region, chunk, kernels::current()?)
-    }
-
-    /// [`Element::generate_plan`] on the kernel `path`.
+    /// Generates `region` (or the whole tensor) of `shape` under `plan` on the kernel `path`.
     #[doc(hidden)]
     fn generate_plan_on(
         stream: &Stream,
@@ -81,11 +69,39 @@ pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
         out: &mut [Self],
     ) -> Result<()>;
 
-    /// Why `values` cannot be stored in this type, if they cannot (f16 overflow).
+    /// The type's name (`f16`).
     #[doc(hidden)]
-    fn overflow(_values: &[Self]) -> Option<String> {
-        None
+    const NAME: &'static str;
+    /// The largest finite value.
+    #[doc(hidden)]
+    const LARGEST: f64;
+    /// Whether values are drawn in f64 (else in f32, SPEC.md 6).
+    #[doc(hidden)]
+    const DRAWS_F64: bool = false;
+}
+
+/// A scheme whose values could exceed the largest finite value of `T` is an
+/// error naming the scheme and the type (the callers add the parameter), decided from the
+/// scheme and shape alone (SPEC.md 7), so a slice fails exactly when the whole
+/// tensor does.
+fn check_range<T: Element>(scheme: &Scheme, plan: &Plan) -> Result<()> {
+    let bound = plan.bound(T::DRAWS_F64);
+    if bound <= T::LARGEST {
+        return Ok(());
     }
+    let wider = match T::NAME {
+        "f16" => "; F32 or BF16 hold larger values",
+        "bf16" | "f32" => "; F64 holds larger values",
+        _ => "",
+    };
+    Err(Error::scheme(
+        scheme,
+        format!(
+            "its values reach {bound:e} in magnitude, beyond the largest finite {} ({:e}){wider}",
+            T::NAME,
+            T::LARGEST
+        ),
+    ))
 }
 
 /// The values of `scheme` for parameter stream `stream` with the given global
@@ -134,11 +150,8 @@ pub fn generate_with_path<T: Element>(
         }
         None => &full,
     };
-    let values = T::generate_plan_on(stream, &plan, shape, region, chunk.max(1), path)?;
-    match T::overflow(&values) {
-        Some(reason) => Err(Error::scheme(scheme, reason)),
-        None => Ok(values),
-    }
+    check_range::<T>(scheme, &plan)?;
+    T::generate_plan_on(stream, &plan, shape, region, chunk.max(1), path)
 }
 
 /// [`generate`] into `out`, which must hold exactly the region's element count:
@@ -187,11 +200,8 @@ pub fn generate_into_with<T: Element>(
             ),
         });
     }
-    T::generate_plan_into(stream, &plan, shape, region, chunk.max(1), path, out)?;
-    match T::overflow(out) {
-        Some(reason) => Err(Error::scheme(scheme, reason)),
-        None => Ok(()),
-    }
+    check_range::<T>(scheme, &plan)?;
+    T::generate_plan_into(stream, &plan, shape, region, chunk.max(1), path, out)
 }
 
 fn check_path(path: Path) -> Result<()> {
@@ -343,8 +353,16 @@ fn fill_runs<T: Send>(
     region: &[Range<usize>],
     chunk: usize,
     run: impl Fn(&[usize], [u32; 3], usize, usize, &mut Sink<'_, T>) + Sync,
-) -> Vec<T> {
-    collect(region_len(region), chunk, runs(shape, region, run))
+) -> Result<Vec<T>> {
+    collected(region_len(region), chunk, runs(shape, region, run))
+}
+
+/// [`collect`], with memory that cannot be had as an error naming the size.
+fn collected<T: Send>(len: usize, chunk: usize, fill: impl Fn(usize, &mut Sink<'_, T>) + Sync) -> Result<Vec<T>> {
+    collect(len, chunk, fill).map_err(|e| {
+        let bytes = len as u128 * std::mem::size_of::<T>() as u128;
+        Error::shape(&[len], format!("cannot allocate {len} elements ({bytes} bytes): {e}"))
+    })
 }
 
 fn region_len(region: &[Range<usize>]) -> usize {
@@ -372,7 +390,7 @@ fn structured<T: Copy + Send + Sync>(
     chunk: usize,
     one: T,
     zero: T,
-) -> Vec<T> {
+) -> Result<Vec<T>> {
     fill_runs(shape, region, chunk, |prefix, _, start, n, sink| {
         let mut idx = prefix.to_vec();
         idx.push(0);
@@ -388,6 +406,10 @@ fn structured<T: Copy + Send + Sync>(
 }
 
 impl Element for f64 {
+    const NAME: &'static str = "f64";
+    const LARGEST: f64 = f64::MAX;
+    const DRAWS_F64: bool = true;
+
     fn generate_plan_on(
         stream: &Stream,
         plan: &Plan,
@@ -402,9 +424,9 @@ impl Element for f64 {
                 let key = stream.key();
                 fill_runs(shape, region, chunk, |_, ctr, start, n, sink| {
                     sink.run64(path, &p, key, ctr, start, n)
-                })
+                })?
             }
-            Plan::Eye | Plan::Dirac { .. } => structured(plan, shape, region, chunk, 1.0, 0.0),
+            Plan::Eye | Plan::Dirac { .. } => structured(plan, shape, region, chunk, 1.0, 0.0)?,
             Plan::Orthogonal { gain } => {
                 let full = orthogonal_full(stream, shape, *gain, path)?;
                 cut(&full, shape, region, |v| v)
@@ -476,13 +498,13 @@ where
     Ok(match plan {
         Plan::Elementwise(draw) => {
             let p: Prepared32 = draw.prepare_f32()?;
-            collect(
+            collected(
                 region_len(region),
                 chunk,
                 draw32_task(shape, region, path, &p, stream.key()),
-            )
+            )?
         }
-        Plan::Eye | Plan::Dirac { .. } => structured(plan, shape, region, chunk, T::from_f32(1.0), T::from_f32(0.0)),
+        Plan::Eye | Plan::Dirac { .. } => structured(plan, shape, region, chunk, T::from_f32(1.0), T::from_f32(0.0))?,
         Plan::Orthogonal { gain } => {
             let full = orthogonal_full(stream, shape, *gain, path)?;
             cut(&full, shape, region, |v| T::from_f32(v as f32))
@@ -527,23 +549,20 @@ macro_rules! f32_family_generation {
 
 impl Element for f32 {
     f32_family_generation!();
+    const NAME: &'static str = "f32";
+    const LARGEST: f64 = f32::MAX as f64;
 }
 
 impl Element for half::f16 {
     f32_family_generation!();
-
-    fn overflow(values: &[Self]) -> Option<String> {
-        // A branch-free pass per block of values, which the compiler vectorises.
-        let infinite = |h: &half::f16| h.to_bits() & 0x7fff == 0x7c00;
-        values
-            .chunks(1 << 12)
-            .any(|c| c.iter().fold(false, |any, h| any | infinite(h)))
-            .then(|| "values overflow F16 (largest finite 65504); use F32 or BF16".to_owned())
-    }
+    const NAME: &'static str = "f16";
+    const LARGEST: f64 = 65504.0;
 }
 
 impl Element for half::bf16 {
     f32_family_generation!();
+    const NAME: &'static str = "bf16";
+    const LARGEST: f64 = 3.3895313892515355e38;
 }
 
 /// The whole tensor as a region.

@@ -163,11 +163,43 @@ pub enum Plan {
     },
 }
 
+/// The largest `|z|` Box-Muller gives in f32: `sqrt(-2 ln 2^-32)` (u1 >= 2^-32;
+/// SPEC.md 6.1), rounded up.
+const BOX_MULLER_32: f64 = 6.661;
+/// The same in f64: `sqrt(-2 ln 2^-53)` (u1 >= 2^-53; SPEC.md 6.2), rounded up.
+const BOX_MULLER_64: f64 = 8.572;
+/// The largest `|erfinv(v)| * sqrt 2` the truncated normal reaches: at
+/// `v = 1 - 2^-24` in f32 (5.42) and `1 - 2^-53` in f64 (8.30), rounded up.
+const TRUNC_32: f64 = 5.5;
+const TRUNC_64: f64 = 8.4;
+
 impl Plan {
     /// Whether each element can be computed from its coordinates alone, so a
     /// slice costs only its own size.
     pub fn is_elementwise(&self) -> bool {
         matches!(self, Plan::Elementwise(_) | Plan::Eye | Plan::Dirac { .. })
+    }
+
+    /// An upper bound of `|value|` over every value the plan can give, drawn
+    /// in f64 (`f64`) or in f32 (SPEC.md 7: a scheme whose bound exceeds the
+    /// largest finite value of the element type is an error, whatever the
+    /// draws happen to be).
+    pub fn bound(&self, f64: bool) -> f64 {
+        let (bm, tn) = if f64 {
+            (BOX_MULLER_64, TRUNC_64)
+        } else {
+            (BOX_MULLER_32, TRUNC_32)
+        };
+        match *self {
+            Plan::Elementwise(Draw::Uniform { a, b }) => a.abs().max(b.abs()),
+            Plan::Elementwise(Draw::Normal { mean, std }) => mean.abs() + std * bm,
+            Plan::Elementwise(Draw::TruncNormal { mean, std, a, b }) => a.abs().max(b.abs()).min(mean.abs() + std * tn),
+            Plan::Elementwise(Draw::Constant { value }) => value.abs(),
+            Plan::Eye | Plan::Dirac { .. } => 1.0,
+            // Entries of an orthonormal matrix are at most 1 in magnitude.
+            Plan::Orthogonal { gain } => gain.abs(),
+            Plan::Sparse { std, .. } => std * bm,
+        }
     }
 }
 

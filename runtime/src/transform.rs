@@ -222,6 +222,12 @@ impl Draw {
             }
         }
         let p = c.map(|v| v as f32);
+        if let Some(v) = p.iter().find(|v| !v.is_finite()) {
+            return Err(Error::scheme(
+                draw_text(self),
+                format!("a constant of the f32 draw overflows f32 ({v}); use F64 or smaller parameters"),
+            ));
+        }
         Ok(match kind {
             Kind::Uniform => Prepared32::Uniform { lo: p[0], w: p[1] },
             Kind::Normal => Prepared32::Normal { mean: p[0], std: p[1] },

@@ -72,7 +72,9 @@ fn first_difference(path: Path) -> Option<String> {
             .or_else(|| rows32::<half::bf16>(path, draw, &p32))
             .or_else(|| rows32::<half::f16>(path, draw, &p32))
             .or_else(|| {
-                let get = |path| collect::<f64>(LEN, LEN, |_, s| s.run64(path, &p64, KEY, CTR, START, LEN));
+                let get = |path| {
+                    collect::<f64>(LEN, LEN, |_, s| s.run64(path, &p64, KEY, CTR, START, LEN)).expect("a small sample")
+                };
                 let i = first(&get(Path::Scalar), &get(path), |v| v.to_bits())?;
                 Some(format!(
                     "f64 {draw:?} of a row, element {}: {:#018x} instead of {:#018x}",
@@ -86,7 +88,7 @@ fn first_difference(path: Path) -> Option<String> {
 /// type: a whole row, then short rows gathered into batches.
 fn rows32<O: Out32>(path: Path, draw: &Draw, p: &Prepared32) -> Option<String> {
     let name = std::any::type_name::<O>().rsplit("::").next().unwrap_or("?");
-    let row = |path| collect::<O>(LEN, LEN, |_, s| s.run32(path, p, KEY, CTR, START, LEN));
+    let row = |path| collect::<O>(LEN, LEN, |_, s| s.run32(path, p, KEY, CTR, START, LEN)).expect("a small sample");
     if let Some((i, want, got)) = first(&row(Path::Scalar), &row(path), |v| v.bits().into()) {
         return Some(format!(
             "{name} {draw:?} of a row, element {i}: {got:#x} instead of {want:#x}"
@@ -94,7 +96,7 @@ fn rows32<O: Out32>(path: Path, draw: &Draw, p: &Prepared32) -> Option<String> {
     }
     let runs = short_runs();
     let len = runs.iter().map(|r| r.2).sum();
-    let short = |path| collect::<O>(len, len, |_, s| s.runs32(path, p, KEY, &runs));
+    let short = |path| collect::<O>(len, len, |_, s| s.runs32(path, p, KEY, &runs)).expect("a small sample");
     let (i, want, got) = first(&short(Path::Scalar), &short(path), |v| v.bits().into())?;
     Some(format!(
         "{name} {draw:?} of short rows, element {i}: {got:#x} instead of {want:#x}"

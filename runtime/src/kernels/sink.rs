@@ -174,16 +174,23 @@ pub(crate) fn fill_slice<T: Copy + Send>(out: &mut [T], chunk: usize, fill: impl
 /// `fill(first, sink)` appends elements `first .. first + sink_len` to `sink`.
 /// The memory is written once, never zeroed first.
 ///
+/// Memory that cannot be had is an error, never an abort.
+///
 /// # Panics
 ///
 /// If a task does not fill its part exactly.
-pub(crate) fn collect<T: Send>(len: usize, chunk: usize, fill: impl Fn(usize, &mut Sink<'_, T>) + Sync) -> Vec<T> {
-    let mut out = Vec::with_capacity(len);
+pub(crate) fn collect<T: Send>(
+    len: usize,
+    chunk: usize,
+    fill: impl Fn(usize, &mut Sink<'_, T>) + Sync,
+) -> Result<Vec<T>, std::collections::TryReserveError> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(len)?;
     fill_chunks(&mut out.spare_capacity_mut()[..len], chunk, fill);
     // SAFETY: the first `len` slots were all written: each task wrote its part
     // through `Sink::take`, which hands out every slot once, front to back, and
     // `fill_chunks` checked that it reached the end (a panic leaves `out`
     // empty); the kernels write every slot of the slice they are given.
     unsafe { out.set_len(len) };
-    out
+    Ok(out)
 }

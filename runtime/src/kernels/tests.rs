@@ -220,20 +220,24 @@ fn every_run_start_and_length_within_a_few_batches() {
         let p64 = draw.prepare_f64().unwrap();
         let want32 = collect::<f32>(2 * max, usize::MAX, |_, s| {
             s.run32(Path::Scalar, &p32, key, ctr, 0, 2 * max)
-        });
+        })
+        .unwrap();
         let want64 = collect::<f64>(2 * max, usize::MAX, |_, s| {
             s.run64(Path::Scalar, &p64, key, ctr, 0, 2 * max)
-        });
+        })
+        .unwrap();
         for path in fast_paths() {
             for start in 0..max / 3 {
                 for len in (1..max).step_by(7).chain([max - 1, max]) {
-                    let got = collect::<f32>(len, usize::MAX, |_, s| s.run32(path, &p32, key, ctr, start, len));
+                    let got =
+                        collect::<f32>(len, usize::MAX, |_, s| s.run32(path, &p32, key, ctr, start, len)).unwrap();
                     let same = got
                         .iter()
                         .zip(&want32[start..])
                         .all(|(a, b)| a.to_bits() == b.to_bits());
                     assert!(same, "{path} f32 start {start} len {len}");
-                    let got = collect::<f64>(len, usize::MAX, |_, s| s.run64(path, &p64, key, ctr, start, len));
+                    let got =
+                        collect::<f64>(len, usize::MAX, |_, s| s.run64(path, &p64, key, ctr, start, len)).unwrap();
                     let same = got
                         .iter()
                         .zip(&want64[start..])
@@ -266,14 +270,14 @@ fn detect_picks_a_supported_path_that_passes_its_check() {
 #[test]
 #[should_panic(expected = "left its output part unfilled")]
 fn collect_refuses_a_partly_filled_output() {
-    collect::<f32>(10, 4, |_, s| s.extend(s.remaining() - 1, |_| 0.0));
+    let _ = collect::<f32>(10, 4, |_, s| s.extend(s.remaining() - 1, |_| 0.0));
 }
 
 #[test]
 fn collect_fills_in_order() {
-    let v = collect::<usize>(1003, 10, |first, s| s.extend(s.remaining(), |k| first + k));
+    let v = collect::<usize>(1003, 10, |first, s| s.extend(s.remaining(), |k| first + k)).unwrap();
     assert!(v.iter().enumerate().all(|(i, &x)| i == x));
-    assert!(collect::<f32>(0, 10, |_, _| ()).is_empty());
+    assert!(collect::<f32>(0, 10, |_, _| ()).unwrap().is_empty());
 }
 
 // The elementary functions, compiled for every path, lane by lane against
