@@ -35,7 +35,7 @@
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -200,6 +200,11 @@ pub fn render(manifest: &Manifest) -> String {
 fn quote(text: &str) -> String {
     let mut s = String::with_capacity(text.len() + 2);
     s.push('"');
+    if !text.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        s.push_str(text);
+        s.push('"');
+        return s;
+    }
     for c in text.chars() {
         match c {
             '"' => s.push_str("\\\""),
@@ -230,7 +235,8 @@ fn named_error(file: &str, line: Option<usize>, reason: String) -> Error {
     }
 }
 
-fn parse_bytes(bytes: &[u8], file: &str) -> Result<Manifest> {
+/// Parses lockfile bytes (which must be UTF-8); `file` names them in errors.
+pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Manifest> {
     match std::str::from_utf8(bytes) {
         Ok(text) => parse(text, file),
         Err(e) => {
@@ -244,16 +250,16 @@ fn parse_bytes(bytes: &[u8], file: &str) -> Result<Manifest> {
     }
 }
 
-/// A value on the right of `=`.
+/// A value on the right of `=` (a string borrows the text unless it has escapes).
 #[derive(Debug)]
-enum Value {
+enum Value<'t> {
     Int(u64),
-    Str(String),
+    Str(Cow<'t, str>),
     Bool(bool),
     Ints(Vec<u64>),
 }
 
-impl Value {
+impl Value<'_> {
     fn kind(&self) -> &'static str {
         match self {
             Value::Int(_) => "an integer",
@@ -266,17 +272,30 @@ impl Value {
 
 /// One `key = value` with its line.
 #[derive(Debug)]
-struct Field {
+struct Field<'t> {
     line: usize,
-    value: Value,
+    value: Value<'t>,
 }
 
-/// The keys of a section, each at most once.
-#[derive(Debug, Default)]
-struct Section {
+/// The keys of a section, each at most once, by their index in the section's
+/// list of known keys.
+#[derive(Debug)]
+struct Section<'t> {
     line: usize,
     header: bool,
-    fields: HashMap<&'static str, Field>,
+    known: &'static [&'static str],
+    fields: [Option<Field<'t>>; PARAM_KEYS.len()],
+}
+
+impl<'t> Section<'t> {
+    fn new(line: usize, header: bool) -> Self {
+        Self {
+            line,
+            header,
+            known: if header { &HEADER_KEYS } else { &PARAM_KEYS },
+            fields: Default::default(),
+        }
+    }
 }
 
 const HEADER_KEYS: [&str; 4] = ["lockfile", "parameters", "seed", "model_version"];
@@ -298,12 +317,15 @@ const PARAM_KEYS: [&str; 10] = [
 pub fn parse(text: &str, file: &str) -> Result<Manifest> {
     // Reasons quote the file, whose text must not reach a terminal raw.
     let err = |line: usize, reason: String| named_error(file, Some(line), printable(&reason).into_owned());
-    let mut header = Section {
-        line: 1,
-        header: true,
-        ..Section::default()
+    let mut parser = Parser {
+        file,
+        header: Section::new(1, true),
+        top: None,
+        block: None,
+        params: Vec::new(),
+        lines: Vec::new(),
+        schemes: Vec::new(),
     };
-    let mut blocks: Vec<Section> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let no = i + 1;
         let line = raw.trim();
@@ -313,10 +335,8 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
         if line.starts_with('[') {
             let table = strip_comment(line).ok_or_else(|| err(no, "unterminated table header".into()))?;
             if table == "[[param]]" {
-                blocks.push(Section {
-                    line: no,
-                    ..Section::default()
-                });
+                parser.finish_block()?;
+                parser.block = Some(Section::new(no, false));
                 continue;
             }
             return Err(err(no, format!("unknown table `{table}`; expected `[[param]]`")));
@@ -328,55 +348,123 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
             ));
         };
         let key = key.trim();
-        let (section, known): (&mut Section, &[&'static str]) = match blocks.last_mut() {
-            Some(b) => (b, &PARAM_KEYS),
-            None => (&mut header, &HEADER_KEYS),
+        let section = match parser.block.as_mut() {
+            Some(b) => b,
+            None => &mut parser.header,
         };
-        let Some(&key) = known.iter().find(|k| **k == key) else {
+        let Some(slot) = section.known.iter().position(|k| *k == key) else {
             let place = if section.header {
                 "the header"
             } else {
                 "a [[param]] block"
             };
-            let hint = closest(key, known)
+            let hint = closest(key, section.known)
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             return Err(err(
                 no,
-                format!("unknown key `{key}` in {place}{hint} (known: {})", known.join(", ")),
+                format!(
+                    "unknown key `{key}` in {place}{hint} (known: {})",
+                    section.known.join(", ")
+                ),
             ));
         };
         let value = parse_value(rest.trim()).map_err(|e| err(no, format!("`{key}`: {e}")))?;
-        if let Some(prev) = section.fields.get(key) {
+        if let Some(prev) = &section.fields[slot] {
             return Err(err(no, format!("`{key}` is already set at line {}", prev.line)));
         }
-        section.fields.insert(key, Field { line: no, value });
+        section.fields[slot] = Some(Field { line: no, value });
     }
-
-    let h = &header;
-    let (format_version, format_line) = h.req_int(file, "lockfile", u32::MAX as u64)?;
-    if format_version != FORMAT as u64 {
+    parser.finish_block()?;
+    let top = parser.top()?;
+    // Duplicate paths, found by sorting (which `Manifest::new` then finds done).
+    let mut order: Vec<usize> = (0..parser.params.len()).collect();
+    order.sort_by(|&a, &b| parser.params[a].path.cmp(&parser.params[b].path));
+    if let Some(w) = order
+        .windows(2)
+        .find(|w| parser.params[w[0]].path == parser.params[w[1]].path)
+    {
+        let (first, second) = (w[0].min(w[1]), w[0].max(w[1]));
         return Err(err(
-            format_line,
+            parser.lines[second],
             format!(
-                "lockfile format {format_version} is not supported: this version of reproducible reads format {FORMAT}"
+                "parameter `{}` is already listed at line {}",
+                parser.params[first].path, parser.lines[first]
             ),
         ));
     }
-    let count = h.req_int(file, "parameters", u64::MAX)?;
-    let seed = h.opt_int(file, "seed", u64::MAX)?.map(|(s, _)| s);
-    let model_version = h.req_int(file, "model_version", u32::MAX as u64)?.0 as u32;
+    if top.count.0 != parser.params.len() as u64 {
+        return Err(err(
+            top.count.1,
+            format!(
+                "`parameters = {}` but the file has {} [[param]] blocks: is it truncated or badly merged?",
+                top.count.0,
+                parser.params.len()
+            ),
+        ));
+    }
+    Manifest::new(top.seed, top.model_version, parser.params)
+        .map_err(|e| named_error(file, None, printable(&e.to_string()).into_owned()))
+}
 
-    let mut params = Vec::with_capacity(blocks.len());
-    let mut lines: HashMap<String, usize> = HashMap::new();
-    for b in &blocks {
-        let (path, path_line) = b.req_str(file, "path")?;
-        if let Some(prev) = lines.insert(path.to_owned(), path_line) {
-            return Err(err(
-                path_line,
-                format!("parameter `{path}` is already listed at line {prev}"),
+/// The header's values, read when the first block (or the end) is reached.
+#[derive(Clone, Copy, Debug)]
+struct Top {
+    /// `parameters` and its line.
+    count: (u64, usize),
+    seed: Option<u64>,
+    model_version: u32,
+}
+
+/// The parse in progress: each `[[param]]` block becomes a record as soon as
+/// it ends, so only one block's fields are held at a time.
+struct Parser<'t> {
+    file: &'t str,
+    header: Section<'t>,
+    top: Option<Top>,
+    block: Option<Section<'t>>,
+    params: Vec<ParamRecord>,
+    /// The line of each record's path, to name both lines of a duplicate.
+    lines: Vec<usize>,
+    /// Scheme texts already parsed, most recent first (a model has few distinct ones).
+    schemes: Vec<(Cow<'t, str>, Scheme)>,
+}
+
+impl<'t> Parser<'t> {
+    fn top(&mut self) -> Result<Top> {
+        if let Some(top) = self.top {
+            return Ok(top);
+        }
+        let (file, h) = (self.file, &self.header);
+        let (format_version, format_line) = h.req_int(file, "lockfile", u32::MAX as u64)?;
+        if format_version != FORMAT as u64 {
+            return Err(named_error(
+                file,
+                Some(format_line),
+                format!(
+                    "lockfile format {format_version} is not supported: this version of reproducible reads format {FORMAT}"
+                ),
             ));
         }
+        let top = Top {
+            count: h.req_int(file, "parameters", u64::MAX)?,
+            seed: h.opt_int(file, "seed", u64::MAX)?.map(|(s, _)| s),
+            model_version: h.req_int(file, "model_version", u32::MAX as u64)?.0 as u32,
+        };
+        self.top = Some(top);
+        Ok(top)
+    }
+
+    /// Turns the block in progress, if any, into a record.
+    fn finish_block(&mut self) -> Result<()> {
+        let top = self.top()?;
+        let Some(mut b) = self.block.take() else {
+            return Ok(());
+        };
+        let file = self.file;
+        let err = |line: usize, reason: String| named_error(file, Some(line), printable(&reason).into_owned());
+        let (path, path_line) = b.req_str(file, "path")?;
+        let path = path.to_owned();
         let alias = b.opt_str(file, "alias")?.map(|(a, _)| a.to_owned());
         let (shape, shape_line) = b.req_ints(file, "shape")?;
         let shape: Vec<usize> = shape
@@ -397,13 +485,25 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
         }
         let (dtype, dtype_line) = b.req_str(file, "dtype")?;
         let dtype = parse_dtype(dtype).map_err(|e| err(dtype_line, format!("`dtype`: {e}")))?;
-        let (init, init_line) = b.req_str(file, "init")?;
-        let scheme: Scheme = init.parse().map_err(|e| err(init_line, format!("`init`: {e}")))?;
+        let (init, init_line) = b.take_str(file, "init")?;
+        let scheme = match self.schemes.iter().position(|(text, _)| *text == init) {
+            Some(i) => {
+                let s = self.schemes[i].1;
+                self.schemes[..=i].rotate_right(1);
+                s
+            }
+            None => {
+                let s: Scheme = init.parse().map_err(|e| err(init_line, format!("`init`: {e}")))?;
+                self.schemes.insert(0, (init, s));
+                self.schemes.truncate(16);
+                s
+            }
+        };
         scheme
             .plan(&shape)
             .map_err(|e| err(init_line, format!("`init` cannot initialise shape {shape:?}: {e}")))?;
         let version = b.req_int(file, "version", u32::MAX as u64)?.0 as u32;
-        let param_seed = match (b.opt_int(file, "seed", u64::MAX)?, seed) {
+        let param_seed = match (b.opt_int(file, "seed", u64::MAX)?, top.seed) {
             (Some((s, _)), _) | (None, Some(s)) => s,
             (None, None) => {
                 return Err(err(
@@ -417,8 +517,8 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
         check_spec_version(spec_version as u32).map_err(|e| err(spec_line, format!("`spec_version`: {e}")))?;
         let (digest, digest_line) = b.req_str(file, "blake3")?;
         let digest: Digest = digest.parse().map_err(|e| err(digest_line, format!("`blake3`: {e}")))?;
-        params.push(ParamRecord {
-            path: path.to_owned(),
+        let record = ParamRecord {
+            path,
             alias,
             shape,
             dtype,
@@ -428,23 +528,18 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
             spec_version: spec_version as u32,
             trainable,
             digest,
-        });
+        };
+        self.lines.push(path_line);
+        self.params.push(record);
+        Ok(())
     }
-    if count.0 != params.len() as u64 {
-        return Err(err(
-            count.1,
-            format!(
-                "`parameters = {}` but the file has {} [[param]] blocks: is it truncated or badly merged?",
-                count.0,
-                params.len()
-            ),
-        ));
-    }
-    Manifest::new(seed, model_version, params)
-        .map_err(|e| named_error(file, None, printable(&e.to_string()).into_owned()))
 }
 
-impl Section {
+impl<'t> Section<'t> {
+    fn slot(&self, key: &str) -> usize {
+        self.known.iter().position(|k| *k == key).expect("a known key")
+    }
+
     fn missing(&self, file: &str, key: &str) -> Error {
         let what = if self.header {
             format!("the header has no `{key}`")
@@ -454,8 +549,8 @@ impl Section {
         named_error(file, Some(self.line), format!("{what} (is the file truncated?)"))
     }
 
-    fn get(&self, file: &str, key: &str, want: &str) -> Result<Option<(&Value, usize)>> {
-        match self.fields.get(key) {
+    fn get(&self, file: &str, key: &str, want: &str) -> Result<Option<(&Value<'t>, usize)>> {
+        match &self.fields[self.slot(key)] {
             None => Ok(None),
             Some(f) => {
                 let ok = matches!(
@@ -496,9 +591,22 @@ impl Section {
 
     fn opt_str(&self, file: &str, key: &str) -> Result<Option<(&str, usize)>> {
         Ok(match self.get(file, key, "a string")? {
-            Some((Value::Str(s), line)) => Some((s.as_str(), line)),
+            Some((Value::Str(s), line)) => Some((s.as_ref(), line)),
             _ => None,
         })
+    }
+
+    /// A required string, moved out of the section (no copy of borrowed text).
+    fn take_str(&mut self, file: &str, key: &str) -> Result<(Cow<'t, str>, usize)> {
+        self.req_str(file, key)?;
+        let slot = self.slot(key);
+        match self.fields[slot].take() {
+            Some(Field {
+                line,
+                value: Value::Str(s),
+            }) => Ok((s, line)),
+            _ => unreachable!("checked by req_str"),
+        }
     }
 
     fn req_str(&self, file: &str, key: &str) -> Result<(&str, usize)> {
@@ -530,7 +638,7 @@ fn strip_comment(line: &str) -> Option<&str> {
 }
 
 /// Parses the text right of `=`: a value, then optional whitespace and `# comment`.
-fn parse_value(text: &str) -> std::result::Result<Value, String> {
+fn parse_value(text: &str) -> std::result::Result<Value<'_>, String> {
     let (value, rest) = if let Some(body) = text.strip_prefix('"') {
         let (s, rest) = parse_string(body)?;
         (Value::Str(s), rest)
@@ -582,13 +690,24 @@ fn parse_int(text: &str) -> std::result::Result<u64, String> {
         .map_err(|_| format!("`{text}` is too large (at most {})", u64::MAX))
 }
 
-/// Parses a TOML basic string after its opening quote; returns it and the rest.
-fn parse_string(body: &str) -> std::result::Result<(String, &str), String> {
+/// Parses a TOML basic string after its opening quote; returns it (borrowed
+/// when it holds no escape) and the rest.
+fn parse_string(body: &str) -> std::result::Result<(Cow<'_, str>, &str), String> {
+    if let Some(end) = body.find(['"', '\\']).filter(|&e| body.as_bytes()[e] == b'"') {
+        let s = &body[..end];
+        if let Some(c) = s.chars().find(|&c| c.is_control() && c != '\t') {
+            return Err(format!(
+                "control character U+{:04X} in a string; write it escaped",
+                c as u32
+            ));
+        }
+        return Ok((Cow::Borrowed(s), &body[end + 1..]));
+    }
     let mut out = String::new();
     let mut chars = body.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Ok((out, &body[i + 1..])),
+            '"' => return Ok((Cow::Owned(out), &body[i + 1..])),
             '\\' => {
                 let (_, e) = chars.next().ok_or("unterminated string: a `\\` ends the line")?;
                 match e {
