@@ -173,6 +173,14 @@ impl ParamRecord {
         let path = &provenance.path;
         check_spec_version(provenance.spec_version).map_err(|e| param_error(path, e))?;
         let scheme: Scheme = provenance.scheme.parse().map_err(|e: Error| e.at_path(path))?;
+        // What a lockfile reader would reject is rejected here, before any write.
+        crate::coords::check_shape(&provenance.shape).map_err(|e| e.at_path(path))?;
+        scheme.plan(&provenance.shape).map_err(|e| {
+            param_error(
+                path,
+                format!("`{scheme}` cannot initialise shape {:?}: {e}", provenance.shape),
+            )
+        })?;
         Ok(ParamRecord {
             path: path.clone(),
             alias: provenance.alias.clone(),
@@ -504,6 +512,19 @@ impl StoredCheckpoint {
         f.read_exact(&mut bytes)
             .map_err(|e| self.err(format!("reading `{path}`: {e}")))?;
         Ok(bytes)
+    }
+
+    /// A reader of the stored bytes of `path`, front to back (for tensors too
+    /// large to hold: read them piece by piece).
+    pub fn tensor_reader(&self, path: &str) -> Result<impl Read> {
+        let t = self
+            .tensors
+            .get(path)
+            .ok_or_else(|| self.err(format!("holds no tensor `{}`", printable(path))))?;
+        let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
+        f.seek(SeekFrom::Start(self.data_start + t.offsets.0))
+            .map_err(|e| self.err(format!("reading `{}`: {e}", printable(path))))?;
+        Ok(std::io::BufReader::with_capacity(1 << 20, f).take(t.offsets.1 - t.offsets.0))
     }
 
     /// Reads the tensor `path` onto `device`, in its stored dtype.
