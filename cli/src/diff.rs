@@ -8,14 +8,15 @@ use std::process::ExitCode;
 use reproducible::diff::{diff, Change, Diff, Entry};
 use serde_json::{json, Value};
 
-use crate::lock::{exit, load, record_json};
+use crate::input::load;
+use crate::report::{exit, print, record_json};
 
 /// Arguments of `repro diff`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The old lockfile or safetensors checkpoint.
+    /// The old lockfile or safetensors checkpoint (`-`: standard input).
     old: PathBuf,
-    /// The new lockfile or safetensors checkpoint.
+    /// The new lockfile or safetensors checkpoint (`-`: standard input).
     new: PathBuf,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -29,6 +30,9 @@ pub fn main(args: &Args) -> ExitCode {
 
 /// Writes the diff; `Ok(true)` when the two agree.
 pub fn run(args: &Args, out: &mut impl Write) -> Result<bool, String> {
+    if args.old.as_os_str() == "-" && args.new.as_os_str() == "-" {
+        return Err("standard input can be only one of the two inputs".into());
+    }
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let d = diff(&old, &new);
@@ -42,8 +46,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<bool, String> {
     } else {
         d.to_string()
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| format!("writing output: {e}"))?;
+    print(out, &text)?;
     Ok(d.is_same())
 }
 

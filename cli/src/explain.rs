@@ -3,19 +3,22 @@
 //! them against the scheme's density.
 
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use reproducible::manifest::{tensor_bytes, Digest};
+use reproducible::manifest::Digest;
 use reproducible::math::erf_f64;
 use reproducible::provenance::Provenance;
 use reproducible::scheme::{closest, Plan};
 use reproducible::transform::Draw;
-use reproducible::{DType, Device, Init, Scheme, Stream, Tensor, SPEC_VERSION};
+use reproducible::{generate, DType, Scheme, Stream, SPEC_VERSION};
 use serde_json::{json, Value};
 
-use crate::lock::{exit, message, open_checkpoint};
+use crate::input::open_checkpoint;
+use crate::pieces;
+use crate::report::{exit, message, print};
 
 /// Arguments of `repro explain`.
 #[derive(Debug, clap::Args)]
@@ -43,27 +46,32 @@ struct Report {
     prov: Provenance,
     scheme: Scheme,
     plan: Plan,
-    stored: Vec<u8>,
+    digest: Digest,
     numel: usize,
     differing: usize,
     first: Option<(Vec<usize>, f64, f64)>,
-    values: Vec<f64>,
+    stats: Stats,
+    bins: Vec<Bin>,
 }
 
 /// Writes the explanation; `Ok(true)` when the stored values match the spec bit for bit.
 pub fn run(args: &Args, out: &mut impl Write) -> Result<bool, String> {
     let r = investigate(args)?;
-    let bins = histogram(&r.values, &r.plan, usize::from(args.bins));
     let text = if args.json {
-        serde_json::to_string_pretty(&report_json(args, &r, &bins)).map_err(|e| e.to_string())? + "\n"
+        serde_json::to_string_pretty(&report_json(args, &r)).map_err(|e| e.to_string())? + "\n"
     } else {
-        report_text(args, &r, &bins)
+        report_text(args, &r)
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| format!("writing output: {e}"))?;
+    print(out, &text)?;
     Ok(r.differing == 0)
 }
 
+/// Elements read, regenerated and compared at a time: memory stays bounded
+/// whatever the tensor's size.
+const PIECE: usize = 1 << 20;
+
+/// Reads the stored tensor twice, piece by piece: first to hash it, compare it
+/// with what the spec generates and take its statistics, then to bin it.
 fn investigate(args: &Args) -> Result<Report, String> {
     let checkpoint = open_checkpoint(&args.checkpoint)?;
     let file = args.checkpoint.display();
@@ -81,39 +89,154 @@ fn investigate(args: &Args) -> Result<Report, String> {
         .dtype
         .parse()
         .map_err(|_| format!("{file}: parameter `{}`: unknown dtype `{}`", prov.path, prov.dtype))?;
-    let stored = checkpoint.tensor_bytes(&prov.path).map_err(message)?;
-    let generated = Init::new(prov.seed)
-        .dtype(dtype)
-        .tensor(&prov.path, &prov.shape, &scheme, prov.version)
-        .map_err(fail)?;
-    let tensor = Tensor::from_raw_buffer(&stored, dtype, &prov.shape, &Device::Cpu).map_err(|e| fail(e.into()))?;
-    let values = as_f64(&tensor).map_err(fail)?;
-    let spec_values = as_f64(&generated).map_err(fail)?;
-    let spec_bytes = tensor_bytes(&generated).map_err(fail)?;
-    let numel = values.len();
+    let stream = Stream::new(prov.seed, &prov.path, prov.version);
+    let whole: Vec<Range<usize>> = prov.shape.iter().map(|&n| 0..n).collect();
+    // Orthogonal and sparse are whole-tensor computations: regenerated once.
+    let budget = if plan.is_elementwise() { PIECE } else { usize::MAX };
     let size = dtype.size_in_bytes();
-    let mut differing = 0;
-    let mut first = None;
-    for (i, (a, b)) in stored.chunks(size).zip(spec_bytes.chunks(size)).enumerate() {
-        if a != b {
-            differing += 1;
-            first.get_or_insert_with(|| (unravel(i, &prov.shape), values[i], spec_values[i]));
+    let mut reader = checkpoint.tensor_reader(&prov.path).map_err(message)?;
+    let mut hasher = blake3::Hasher::new();
+    let (mut at, mut differing, mut first, mut stats) = (0usize, 0usize, None, Stats::default());
+    pieces::for_each(&whole, budget, |piece| -> Result<(), String> {
+        let n: usize = piece.region.iter().map(|r| r.len()).product();
+        let stored = read_piece(&mut reader, n * size, &prov.path).map_err(|e| format!("{file}: {e}"))?;
+        hasher.update(&stored);
+        let values = as_f64(dtype, &stored).map_err(|e| format!("{file}: parameter `{}`: {e}", prov.path))?;
+        let (spec, spec_values) = spec_piece(dtype, &stream, &scheme, &prov.shape, piece.region).map_err(fail)?;
+        for (i, (a, b)) in stored.chunks(size).zip(spec.chunks(size)).enumerate() {
+            if a != b {
+                differing += 1;
+                first.get_or_insert_with(|| (unravel(at + i, &prov.shape), values[i], spec_values[i]));
+            }
         }
+        values.iter().for_each(|&v| stats.add(v));
+        at += n;
+        Ok(())
+    })?;
+    let mut bins = Histogram::new(&plan, &stats, usize::from(args.bins));
+    if let Some(h) = bins.as_mut() {
+        let mut reader = checkpoint.tensor_reader(&prov.path).map_err(message)?;
+        pieces::for_each(&whole, PIECE, |piece| -> Result<(), String> {
+            let n: usize = piece.region.iter().map(|r| r.len()).product();
+            let stored = read_piece(&mut reader, n * size, &prov.path).map_err(|e| format!("{file}: {e}"))?;
+            let values = as_f64(dtype, &stored).map_err(|e| format!("{file}: parameter `{}`: {e}", prov.path))?;
+            values.iter().for_each(|&v| h.add(v));
+            Ok(())
+        })?;
     }
     Ok(Report {
+        numel: at,
         prov,
         scheme,
+        digest: Digest(*hasher.finalize().as_bytes()),
+        bins: bins.map(|h| h.finish(&plan, at)).unwrap_or_default(),
         plan,
-        stored,
-        numel,
         differing,
         first,
-        values,
+        stats,
     })
 }
 
-fn as_f64(t: &Tensor) -> reproducible::Result<Vec<f64>> {
-    Ok(t.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?)
+/// The next `len` stored bytes.
+fn read_piece(reader: &mut impl Read, len: usize, path: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = vec![0u8; len];
+    reader
+        .read_exact(&mut bytes)
+        .map_err(|e| format!("reading `{path}`: {e}"))?;
+    Ok(bytes)
+}
+
+/// Little-endian values of `dtype` as f64.
+fn as_f64(dtype: DType, bytes: &[u8]) -> Result<Vec<f64>, String> {
+    Ok(match dtype {
+        DType::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()) as f64)
+            .collect(),
+        DType::F64 => bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect(),
+        DType::F16 => bytes
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f64())
+            .collect(),
+        DType::BF16 => bytes
+            .chunks_exact(2)
+            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f64())
+            .collect(),
+        other => {
+            return Err(format!(
+                "dtype {} is not a floating-point parameter dtype",
+                other.as_str()
+            ))
+        }
+    })
+}
+
+/// The spec's values of `region`, as little-endian bytes and as f64.
+fn spec_piece(
+    dtype: DType,
+    stream: &Stream,
+    scheme: &Scheme,
+    shape: &[usize],
+    region: &[Range<usize>],
+) -> reproducible::Result<(Vec<u8>, Vec<f64>)> {
+    macro_rules! piece {
+        ($t:ty, $f64:expr) => {{
+            let v: Vec<$t> = generate(stream, scheme, shape, Some(region))?;
+            (
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                v.iter().map($f64).collect(),
+            )
+        }};
+    }
+    Ok(match dtype {
+        DType::F32 => piece!(f32, |&x| x as f64),
+        DType::F64 => piece!(f64, |&x| x),
+        DType::F16 => piece!(half::f16, |x| x.to_f64()),
+        DType::BF16 => piece!(half::bf16, |x| x.to_f64()),
+        other => {
+            return Err(reproducible::Error::Candle(candle_core::Error::Msg(format!(
+                "dtype {} is not a floating-point parameter dtype",
+                other.as_str()
+            ))))
+        }
+    })
+}
+
+/// Count, mean and standard deviation (Welford), extremes, of the finite
+/// values; and how many were not finite.
+#[derive(Debug, Default)]
+struct Stats {
+    finite: usize,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+    non_finite: usize,
+}
+
+impl Stats {
+    fn add(&mut self, v: f64) {
+        if !v.is_finite() {
+            self.non_finite += 1;
+            return;
+        }
+        if self.finite == 0 {
+            (self.min, self.max) = (v, v);
+        }
+        self.finite += 1;
+        let d = v - self.mean;
+        self.mean += d / self.finite as f64;
+        self.m2 += d * (v - self.mean);
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    fn std(&self) -> f64 {
+        (self.m2 / self.finite as f64).sqrt()
+    }
 }
 
 /// The coordinates of flat (row-major) index `i` in `shape`.
@@ -193,37 +316,56 @@ struct Bin {
     expected: Option<f64>,
 }
 
-fn histogram(values: &[f64], plan: &Plan, bins: usize) -> Vec<Bin> {
-    let finite = values.iter().copied().filter(|v| v.is_finite());
-    let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-    if let Some((a, b)) = bulk(plan).filter(|(a, b)| a.is_finite() && b.is_finite()) {
-        lo = lo.min(a);
-        hi = hi.max(b);
+/// Bins filled one value at a time.
+struct Histogram {
+    lo: f64,
+    width: f64,
+    bins: Vec<Bin>,
+}
+
+impl Histogram {
+    /// Bins over the finite values' range and the scheme's bulk; `None` when
+    /// there is nothing to bin (no finite value, or all equal).
+    fn new(plan: &Plan, stats: &Stats, bins: usize) -> Option<Self> {
+        if stats.finite == 0 {
+            return None;
+        }
+        let (mut lo, mut hi) = (stats.min, stats.max);
+        if let Some((a, b)) = bulk(plan).filter(|(a, b)| a.is_finite() && b.is_finite()) {
+            lo = lo.min(a);
+            hi = hi.max(b);
+        }
+        if lo >= hi {
+            return None;
+        }
+        let width = (hi - lo) / bins as f64;
+        let bins = (0..bins)
+            .map(|i| Bin {
+                lo: lo + width * i as f64,
+                hi: if i + 1 == bins { hi } else { lo + width * (i + 1) as f64 },
+                count: 0,
+                expected: None,
+            })
+            .collect();
+        Some(Self { lo, width, bins })
     }
-    // No finite value (lo = +inf, hi = -inf), or all equal: nothing to bin.
-    if lo >= hi {
-        return Vec::new();
-    }
-    let width = (hi - lo) / bins as f64;
-    let mut out: Vec<Bin> = (0..bins)
-        .map(|i| Bin {
-            lo: lo + width * i as f64,
-            hi: if i + 1 == bins { hi } else { lo + width * (i + 1) as f64 },
-            count: 0,
-            expected: None,
-        })
-        .collect();
-    for v in values.iter().filter(|v| v.is_finite()) {
-        let i = (((v - lo) / width) as usize).min(bins - 1);
-        out[i].count += 1;
-    }
-    if let Some(f) = cdf(plan) {
-        let n = values.len() as f64;
-        for b in &mut out {
-            b.expected = Some(n * (f(b.hi) - f(b.lo)));
+
+    fn add(&mut self, v: f64) {
+        if v.is_finite() {
+            let i = (((v - self.lo) / self.width) as usize).min(self.bins.len() - 1);
+            self.bins[i].count += 1;
         }
     }
-    out
+
+    /// The bins, with the counts the scheme expects of `n` values.
+    fn finish(mut self, plan: &Plan, n: usize) -> Vec<Bin> {
+        if let Some(f) = cdf(plan) {
+            for b in &mut self.bins {
+                b.expected = Some(n as f64 * (f(b.hi) - f(b.lo)));
+            }
+        }
+        self.bins
+    }
 }
 
 /// Decimals that tell neighbouring bin edges apart.
@@ -237,7 +379,8 @@ fn decimals(width: f64) -> usize {
 
 const BAR: usize = 40;
 
-fn report_text(args: &Args, r: &Report, bins: &[Bin]) -> String {
+fn report_text(args: &Args, r: &Report) -> String {
+    let bins = &r.bins;
     let p = &r.prov;
     let mut s = String::new();
     let _ = writeln!(s, "parameter `{}` in {}", p.path, args.checkpoint.display());
@@ -255,7 +398,7 @@ fn report_text(args: &Args, r: &Report, bins: &[Bin]) -> String {
         "  stream key    {}",
         hex(Stream::new(p.seed, &p.path, p.version).digest())
     );
-    let _ = writeln!(s, "  blake3        {}", Digest::of(&r.stored));
+    let _ = writeln!(s, "  blake3        {}", r.digest);
     if r.differing == 0 {
         let _ = writeln!(
             s,
@@ -274,22 +417,23 @@ fn report_text(args: &Args, r: &Report, bins: &[Bin]) -> String {
         }
         let _ = writeln!(s, "; trained, converted or modified after initialisation?");
     }
-    let finite: Vec<f64> = r.values.iter().copied().filter(|v| v.is_finite()).collect();
-    let n = finite.len() as f64;
-    if !finite.is_empty() {
-        let mean = finite.iter().sum::<f64>() / n;
-        let std = (finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        let (min, max) = finite
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-        let _ = writeln!(s, "\nvalues: min {min:.6}, max {max:.6}, mean {mean:.6}, std {std:.6}");
+    let st = &r.stats;
+    if st.finite > 0 {
+        let _ = writeln!(
+            s,
+            "\nvalues: min {:.6}, max {:.6}, mean {:.6}, std {:.6}",
+            st.min,
+            st.max,
+            st.mean,
+            st.std()
+        );
     }
-    if finite.len() < r.values.len() {
-        let _ = writeln!(s, "{} values are NaN or infinite", r.values.len() - finite.len());
+    if st.non_finite > 0 {
+        let _ = writeln!(s, "{} values are NaN or infinite", st.non_finite);
     }
     if bins.is_empty() {
-        if let Some(v) = finite.first() {
-            let _ = writeln!(s, "all {} values equal {v:?}", finite.len());
+        if st.finite > 0 {
+            let _ = writeln!(s, "all {} values equal {:?}", st.finite, st.min);
         }
         return s;
     }
@@ -343,7 +487,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn report_json(args: &Args, r: &Report, bins: &[Bin]) -> Value {
+fn report_json(args: &Args, r: &Report) -> Value {
     let p = &r.prov;
     json!({
         "file": args.checkpoint.display().to_string(),
@@ -357,14 +501,14 @@ fn report_json(args: &Args, r: &Report, bins: &[Bin]) -> Value {
         "trainable": p.trainable,
         "spec_version": p.spec_version,
         "stream_key": hex(Stream::new(p.seed, &p.path, p.version).digest()),
-        "blake3": Digest::of(&r.stored).to_string(),
+        "blake3": r.digest.to_string(),
         "matches_spec": r.differing == 0,
         "elements": r.numel,
         "differing_elements": r.differing,
         "first_difference": r.first.as_ref().map(|(at, stored, spec)| json!({
             "index": at, "stored": stored, "generated": spec,
         })),
-        "histogram": bins.iter().map(|b| json!({
+        "histogram": r.bins.iter().map(|b| json!({
             "lo": b.lo, "hi": b.hi, "count": b.count, "expected": b.expected,
         })).collect::<Vec<_>>(),
     })

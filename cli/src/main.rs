@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod diff;
 mod explain;
+mod input;
 mod kernel;
 mod lock;
+mod pieces;
+mod report;
 mod sample;
 
 /// Reproducible parameter initialisation, from the command line.

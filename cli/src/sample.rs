@@ -5,6 +5,8 @@ use std::ops::Range;
 
 use reproducible::{generate, Element, Scheme, Stream};
 
+use crate::pieces;
+
 /// Arguments of `repro sample`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -55,64 +57,105 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
             ))
         }
     };
-    let row = region
-        .as_ref()
-        .and_then(|r| r.last().map(|r| r.end - r.start))
-        .or_else(|| shape.last().copied())
-        .unwrap_or(1);
-    let lines = match args.dtype.as_str() {
-        "f32" => render::<f32>(&stream, &scheme, &shape, region.as_deref(), |v| {
+    // Validate everything once, before printing anything.
+    reproducible::coords::check_shape(&shape).map_err(|e| format!("parameter `{}`: {e}", args.path))?;
+    let plan = scheme
+        .plan(&shape)
+        .map_err(|e| format!("parameter `{}`: {e}", args.path))?;
+    let region = region.unwrap_or_else(|| shape.iter().map(|&n| 0..n).collect());
+    // Row by row, in pieces of bounded size: a slice of a huge tensor costs
+    // its own size, and a huge tensor streams. Orthogonal and sparse are
+    // whole-tensor computations, made once.
+    let budget = if plan.is_elementwise() { PIECE } else { usize::MAX };
+    let printer = Printer {
+        stream: &stream,
+        scheme: &scheme,
+        shape: &shape,
+        budget,
+        bits,
+    };
+    match args.dtype.as_str() {
+        "f32" => printer.run::<f32>(&region, out, |v, bits| {
             if bits {
                 format!("{:08x}", v.to_bits())
             } else {
                 format!("{v:?}")
             }
         }),
-        "f64" => render::<f64>(&stream, &scheme, &shape, region.as_deref(), |v| {
+        "f64" => printer.run::<f64>(&region, out, |v, bits| {
             if bits {
                 format!("{:016x}", v.to_bits())
             } else {
                 format!("{v:?}")
             }
         }),
-        "f16" => render::<half::f16>(&stream, &scheme, &shape, region.as_deref(), |v| {
+        "f16" => printer.run::<half::f16>(&region, out, |v, bits| {
             if bits {
                 format!("{:04x}", v.to_bits())
             } else {
                 format!("{:?}", v.to_f32())
             }
         }),
-        "bf16" => render::<half::bf16>(&stream, &scheme, &shape, region.as_deref(), |v| {
+        "bf16" => printer.run::<half::bf16>(&region, out, |v, bits| {
             if bits {
                 format!("{:04x}", v.to_bits())
             } else {
                 format!("{:?}", v.to_f32())
             }
         }),
-        other => {
-            return Err(format!(
-                "--dtype: unknown dtype `{other}`; expected f32, f64, f16 or bf16"
-            ))
-        }
+        other => Err(format!(
+            "--dtype: unknown dtype `{other}`; expected f32, f64, f16 or bf16"
+        )),
     }
-    .map_err(|e| format!("parameter `{}`: {e}", args.path))?;
-    for chunk in lines.chunks(row) {
-        writeln!(out, "{}", chunk.join(" ")).map_err(|e| format!("writing output: {e}"))?;
-    }
-    Ok(())
 }
 
-fn render<T: Element>(
-    stream: &Stream,
-    scheme: &Scheme,
-    shape: &[usize],
-    region: Option<&[Range<usize>]>,
-    fmt: impl Fn(T) -> String,
-) -> reproducible::Result<Vec<String>> {
-    Ok(generate::<T>(stream, scheme, shape, region)?
-        .into_iter()
-        .map(fmt)
-        .collect())
+/// Elements generated and printed at a time.
+const PIECE: usize = 1 << 16;
+
+struct Printer<'a> {
+    stream: &'a Stream,
+    scheme: &'a Scheme,
+    shape: &'a [usize],
+    budget: usize,
+    bits: bool,
+}
+
+impl Printer<'_> {
+    /// Prints `region` one line per row of the last dimension, piece by piece.
+    fn run<T: Element>(
+        &self,
+        region: &[Range<usize>],
+        out: &mut impl Write,
+        fmt: impl Fn(T, bool) -> String,
+    ) -> Result<(), String> {
+        let fail = |e: reproducible::Error| format!("parameter `{}`: {e}", self.stream.path());
+        let row = region.last().map_or(1, |r| r.len());
+        // Whether the next value continues a row already begun (a row longer
+        // than a piece is written piece by piece).
+        let mut in_row = false;
+        let mut text = String::new();
+        pieces::for_each(region, self.budget, |piece| -> Result<(), String> {
+            let values: Vec<T> = generate(self.stream, self.scheme, self.shape, Some(piece.region)).map_err(fail)?;
+            text.clear();
+            let per_line = if piece.whole_rows { row } else { values.len() };
+            for chunk in values.chunks(per_line.max(1)) {
+                for &v in chunk {
+                    if in_row {
+                        text.push(' ');
+                    }
+                    text.push_str(&fmt(v, self.bits));
+                    in_row = true;
+                }
+                if piece.ends_row {
+                    text.push('\n');
+                    in_row = false;
+                }
+            }
+            out.write_all(text.as_bytes())
+                .map_err(|e| format!("writing output: {e}"))
+        })?;
+        out.flush().map_err(|e| format!("writing output: {e}"))
+    }
 }
 
 fn parse_shape(text: &str) -> Result<Vec<usize>, String> {

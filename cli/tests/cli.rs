@@ -259,7 +259,7 @@ fn bad_input_exits_2_naming_the_file_and_line() {
     let missing = dir().join("missing.lock");
     assert_error(&repro(&[&"diff", &good, &missing]), &missing, "reading");
     let garbage = dir().join("garbage.bin");
-    std::fs::write(&garbage, [0u8, 159, 146, 150, 7, 8]).unwrap();
+    std::fs::write(&garbage, [159u8, 146, 150, 7, 8]).unwrap();
     assert_error(&repro(&[&"diff", &garbage, &good]), &garbage, "not UTF-8");
 
     let ck = checkpoint("x.safetensors", 2, 1);
@@ -367,4 +367,25 @@ fn an_unknown_or_unsupported_kernel_path_exits_2_listing_the_supported_ones() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn bench_quick_runs_every_table() {
+    let r = repro(&[&"bench", &"--quick"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "fill: fresh allocation + first touch",
+        "normal(0, 1): prefaulted buffer",
+        "kaiming_uniform(a=sqrt 5): fresh tensor",
+        "candle Tensor::randn",
+        "BF16 [64, 1000]",
+        "Kernel paths",
+        "ViT (dim 32",
+        "Llama (vocab 256",
+        "Per-parameter overhead",
+        "Sharded init",
+        "repro diff of two lockfiles of 1000 parameters",
+    ] {
+        assert!(r.stdout.contains(needle), "no `{needle}` in\n{}", r.stdout);
+    }
 }
