@@ -961,3 +961,86 @@ fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the
     let json = serde_json::to_string(&plain).unwrap();
     assert!(!json.contains("alias"), "{json}");
 }
+
+/// A small checkpoint's bytes, written by `checkpoint::save`.
+fn checkpoint_bytes() -> Vec<u8> {
+    let file = tmp("mutated-seed.safetensors");
+    let (model, prov) =
+        init_with_provenance::<reproducible::layers::Linear>(&reproducible::layers::linear(3, 2), &Init::new(5))
+            .unwrap();
+    checkpoint::save_model(&file, &model, &Metadata::new(Some(5), 1, prov)).unwrap();
+    std::fs::read(&file).unwrap()
+}
+
+#[test]
+fn thousands_of_mutated_checkpoints_read_or_fail_but_never_panic() {
+    // The header reader, the metadata checks and the data hashing on every
+    // truncation and on byte-level mutations, from a stream as `repro` reads one.
+    let seed = checkpoint_bytes();
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let (mut ok, mut err) = (0, 0);
+    let mut check =
+        |bytes: &[u8]| match StoredCheckpoint::read_manifest(&mut &bytes[..], "mutant.safetensors", &mut |_, _| {}) {
+            Ok(m) => {
+                ok += 1;
+                let text = lock::render(&m);
+                lock::parse(&text, "again.lock").unwrap();
+            }
+            Err(e) => {
+                assert!(e.to_string().contains("mutant.safetensors"), "{e}");
+                err += 1;
+            }
+        };
+    for cut in 0..=seed.len() {
+        check(&seed[..cut]);
+    }
+    let header_end = 8 + u64::from_le_bytes(seed[..8].try_into().unwrap()) as usize;
+    for _ in 0..4000 {
+        let mut bytes = seed.clone();
+        for _ in 0..1 + rng.below(3) {
+            // Mostly in the header, where the structure is.
+            let at = rng.below(header_end);
+            match rng.below(4) {
+                0 => bytes[at] = rng.next() as u8,
+                1 => bytes[at] = b"{}[]\",:0123456789e-"[rng.below(19)],
+                2 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, b"{}[]\",:0123456789"[rng.below(17)]),
+            }
+        }
+        check(&bytes);
+    }
+    assert!(
+        ok > 0 && err > 1000,
+        "ok {ok}, err {err}: the mutations should exercise both"
+    );
+}
+
+#[test]
+fn a_hundred_thousand_renames_are_found_as_renames() {
+    let m = Manifest::init::<reproducible::layers::Linear>(&reproducible::layers::linear(4, 2), &Init::new(3)).unwrap();
+    let template = m.params()[1].clone();
+    let n = 100_000;
+    let make = |renamed: bool| {
+        let params = (0..n)
+            .map(|i| {
+                let mut p = template.clone();
+                let old = format!("experts.{i}.w");
+                p.digest = Digest::of(&(i as u64).to_le_bytes());
+                if renamed {
+                    p.path = format!("moe.experts.{i}.w");
+                    p.alias = Some(old);
+                } else {
+                    p.path = old;
+                }
+                p
+            })
+            .collect();
+        Manifest::new(Some(3), 1, params).unwrap()
+    };
+    let d = diff(&make(false), &make(true));
+    assert_eq!(d.entries.len(), n);
+    assert!(d.entries.iter().all(|e| matches!(e,
+        Entry::Renamed { from, to, changes } if to.path == format!("moe.{}", from.path) && changes.is_empty())));
+}
