@@ -203,7 +203,8 @@ mod tests {
         let file = dir.path().join("out.lock");
         let planted: Vec<PathBuf> = (0..50)
             .map(|i| dir.path().join(format!(".out.lock.{i:012}{SUFFIX}")))
-            .chain((0..50).map(|i| dir.path().join(format!(".out.lock.tmp-{i}"))))
+            // The predictable name an earlier writer used: `.{name}.tmp-{pid}`.
+            .chain([dir.path().join(format!(".out.lock.tmp-{}", std::process::id()))])
             .collect();
         for p in &planted {
             std::os::unix::fs::symlink(&victim, p).unwrap();
