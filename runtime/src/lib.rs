@@ -2,30 +2,19 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-mod atomic;
-pub mod backend;
-pub mod checkpoint;
-pub mod coords;
-pub mod diff;
-pub mod dropout;
 pub mod error;
-pub mod generate;
-pub mod init;
-pub mod kernels;
-pub mod layers;
-pub mod lock;
-pub mod manifest;
-pub mod math;
-pub mod model;
-pub mod orthogonal;
-pub mod philox;
+mod nn;
 pub mod prelude;
-pub mod presets;
-pub mod provenance;
+mod records;
 pub mod scheme;
-pub mod shuffle;
-pub mod stream;
-pub mod transform;
+mod values;
+
+use records::atomic;
+
+pub use nn::{backend, dropout, init, layers, model, shuffle};
+pub use records::{checkpoint, diff, lock, manifest, provenance};
+pub use scheme::presets;
+pub use values::{coords, generate, kernels, math, orthogonal, philox, stream, transform};
 
 #[doc(hidden)]
 #[path = "private.rs"]

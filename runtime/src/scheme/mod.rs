@@ -16,6 +16,8 @@
 //! assert_eq!(s.to_string().parse::<Scheme>().unwrap(), s);
 //! ```
 
+pub mod presets;
+
 use std::fmt;
 use std::str::FromStr;
 

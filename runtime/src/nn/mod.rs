@@ -1,0 +1,8 @@
+//! Building models on candle.
+
+pub mod backend;
+pub mod dropout;
+pub mod init;
+pub mod layers;
+pub mod model;
+pub mod shuffle;
