@@ -8,10 +8,11 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use reproducible::error::closest;
 use reproducible::manifest::Digest;
 use reproducible::math::erf_f64;
 use reproducible::provenance::Provenance;
-use reproducible::scheme::{closest, Plan};
+use reproducible::scheme::Plan;
 use reproducible::transform::Draw;
 use reproducible::{generate, DType, Scheme, Stream, SPEC_VERSION};
 use serde_json::{json, Value};

@@ -40,9 +40,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::diff::{diff, Diff};
-use crate::error::{printable, Error, Result};
+use crate::error::{closest, printable, Error, Result};
 use crate::manifest::{check_spec_version, parse_dtype, Digest, Manifest, ParamRecord};
-use crate::scheme::{closest, Scheme};
+use crate::scheme::Scheme;
 
 /// The lockfile format version this crate writes and reads.
 pub const FORMAT: u32 = 1;

@@ -1,0 +1,310 @@
+//! The text form of schemes (SPEC.md 8): PyTorch's function name without the
+//! trailing underscore and its arguments, positional or by keyword, with
+//! PyTorch's defaults; `Display` writes the canonical form (every argument by
+//! keyword, shortest round-tripping decimals) that `FromStr` reads back exactly.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::*;
+use crate::error::{closest, Error, Result};
+
+impl FanMode {
+    fn name(self) -> &'static str {
+        match self {
+            FanMode::FanIn => "fan_in",
+            FanMode::FanOut => "fan_out",
+        }
+    }
+}
+
+impl Nonlinearity {
+    /// The name `calculate_gain` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Nonlinearity::Linear => "linear",
+            Nonlinearity::Conv => "conv2d",
+            Nonlinearity::Sigmoid => "sigmoid",
+            Nonlinearity::Tanh => "tanh",
+            Nonlinearity::Relu => "relu",
+            Nonlinearity::LeakyRelu => "leaky_relu",
+            Nonlinearity::Selu => "selu",
+        }
+    }
+}
+
+impl FromStr for Nonlinearity {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(match s {
+            "linear" => Nonlinearity::Linear,
+            "conv1d" | "conv2d" | "conv3d" | "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d" => {
+                Nonlinearity::Conv
+            }
+            "sigmoid" => Nonlinearity::Sigmoid,
+            "tanh" => Nonlinearity::Tanh,
+            "relu" => Nonlinearity::Relu,
+            "leaky_relu" => Nonlinearity::LeakyRelu,
+            "selu" => Nonlinearity::Selu,
+            _ => {
+                return Err(format!(
+                    "unknown nonlinearity `{s}`; expected one of linear, conv1d, conv2d, conv3d, \
+                     conv_transpose1d, conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu"
+                ))
+            }
+        })
+    }
+}
+
+impl FromStr for FanMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "fan_in" => Ok(FanMode::FanIn),
+            "fan_out" => Ok(FanMode::FanOut),
+            _ => Err(format!("unknown mode `{s}`; expected fan_in or fan_out")),
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.name();
+        match *self {
+            Scheme::Uniform { a, b } => write!(f, "{name}(a={a:?}, b={b:?})"),
+            Scheme::Normal { mean, std } => write!(f, "{name}(mean={mean:?}, std={std:?})"),
+            Scheme::TruncNormal { mean, std, a, b } => {
+                write!(f, "{name}(mean={mean:?}, std={std:?}, a={a:?}, b={b:?})")
+            }
+            Scheme::Constant { val } => write!(f, "{name}(val={val:?})"),
+            Scheme::Zeros | Scheme::Ones | Scheme::Eye => write!(f, "{name}()"),
+            Scheme::Dirac { groups } => write!(f, "{name}(groups={groups})"),
+            Scheme::XavierUniform { gain } | Scheme::XavierNormal { gain } | Scheme::Orthogonal { gain } => {
+                write!(f, "{name}(gain={gain:?})")
+            }
+            Scheme::KaimingUniform { a, mode, nonlinearity } | Scheme::KaimingNormal { a, mode, nonlinearity } => {
+                write!(
+                    f,
+                    "{name}(a={a:?}, mode={}, nonlinearity={})",
+                    mode.name(),
+                    nonlinearity.name()
+                )
+            }
+            Scheme::Sparse { sparsity, std } => write!(f, "{name}(sparsity={sparsity:?}, std={std:?})"),
+        }
+    }
+}
+
+/// The arguments each scheme takes, in positional order, with PyTorch's defaults.
+fn signature(name: &str) -> Option<&'static [(&'static str, Option<&'static str>)]> {
+    Some(match name {
+        "uniform" => &[("a", Some("0")), ("b", Some("1"))],
+        "normal" => &[("mean", Some("0")), ("std", Some("1"))],
+        "trunc_normal" => &[
+            ("mean", Some("0")),
+            ("std", Some("1")),
+            ("a", Some("-2")),
+            ("b", Some("2")),
+        ],
+        "constant" => &[("val", None)],
+        "zeros" | "ones" | "eye" => &[],
+        "dirac" => &[("groups", Some("1"))],
+        "xavier_uniform" | "xavier_normal" | "orthogonal" => &[("gain", Some("1"))],
+        "kaiming_uniform" | "kaiming_normal" => &[
+            ("a", Some("0")),
+            ("mode", Some("fan_in")),
+            ("nonlinearity", Some("leaky_relu")),
+        ],
+        "sparse" => &[("sparsity", None), ("std", Some("0.01"))],
+        _ => return None,
+    })
+}
+
+/// Every scheme name the text form accepts.
+pub const SCHEME_NAMES: [&str; 14] = [
+    "uniform",
+    "normal",
+    "trunc_normal",
+    "constant",
+    "zeros",
+    "ones",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
+];
+
+impl FromStr for Scheme {
+    type Err = Error;
+
+    /// Parses `name(arg, key=value, ...)`. Positional arguments come first in
+    /// PyTorch's order; string values may be quoted; a trailing `_` on the name
+    /// (`kaiming_uniform_`) is accepted.
+    fn from_str(input: &str) -> Result<Self> {
+        let err = |column: usize, reason: String| Error::Parse {
+            input: input.to_owned(),
+            column: column + 1,
+            reason,
+        };
+        let open = input.find('(');
+        let name_end = open.unwrap_or(input.len());
+        let raw_name = input[..name_end].trim();
+        let name = raw_name.strip_suffix('_').unwrap_or(raw_name);
+        let Some(sig) = signature(name) else {
+            let hint = closest(name, &SCHEME_NAMES)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(err(
+                0,
+                format!(
+                    "unknown init scheme `{raw_name}`{hint} (known: {})",
+                    SCHEME_NAMES.join(", ")
+                ),
+            ));
+        };
+        let mut values: Vec<Option<(String, usize)>> = vec![None; sig.len()];
+        if let Some(open) = open {
+            let body = input[open + 1..].trim_end();
+            let Some(body) = body.strip_suffix(')') else {
+                return Err(err(input.len(), "expected `)` at the end".into()));
+            };
+            let mut offset = open + 1;
+            let mut positional = true;
+            for (k, raw) in body.split(',').enumerate() {
+                let col = offset + (raw.len() - raw.trim_start().len());
+                offset += raw.len() + 1;
+                let arg = raw.trim();
+                if arg.is_empty() {
+                    if body.trim().is_empty() && k == 0 {
+                        break;
+                    }
+                    return Err(err(col, "empty argument".into()));
+                }
+                let (slot, value) = match arg.split_once('=') {
+                    Some((key, value)) => {
+                        positional = false;
+                        let key = key.trim();
+                        let Some(slot) = sig.iter().position(|(n, _)| *n == key) else {
+                            let names: Vec<&str> = sig.iter().map(|(n, _)| *n).collect();
+                            let hint = closest(key, &names)
+                                .map(|c| format!("; did you mean `{c}`?"))
+                                .unwrap_or_default();
+                            return Err(err(
+                                col,
+                                format!(
+                                    "`{name}` has no argument `{key}`{hint} (arguments: {})",
+                                    names.join(", ")
+                                ),
+                            ));
+                        };
+                        (slot, value.trim())
+                    }
+                    None => {
+                        if !positional {
+                            return Err(err(col, "positional argument after a keyword argument".into()));
+                        }
+                        if k >= sig.len() {
+                            return Err(err(col, format!("`{name}` takes at most {} arguments", sig.len())));
+                        }
+                        (k, arg)
+                    }
+                };
+                if values[slot].is_some() {
+                    return Err(err(col, format!("argument `{}` given twice", sig[slot].0)));
+                }
+                let value = value.trim_matches(|c| c == '\'' || c == '"').to_owned();
+                values[slot] = Some((value, col));
+            }
+        }
+        let mut args = Args {
+            input,
+            name,
+            values: Vec::new(),
+        };
+        for ((key, default), v) in sig.iter().zip(values) {
+            match (v, default) {
+                (Some((v, col)), _) => args.values.push((key, v, col)),
+                (None, Some(d)) => args.values.push((key, (*d).to_owned(), name_end)),
+                (None, None) => return Err(err(name_end, format!("`{name}` needs argument `{key}`"))),
+            }
+        }
+        args.build()
+    }
+}
+
+struct Args<'a> {
+    input: &'a str,
+    name: &'a str,
+    values: Vec<(&'static str, String, usize)>,
+}
+
+impl Args<'_> {
+    fn get(&self, key: &str) -> (&str, usize) {
+        let (_, v, c) = self.values.iter().find(|(k, _, _)| *k == key).expect("signature key");
+        (v, *c)
+    }
+
+    fn err(&self, column: usize, reason: String) -> Error {
+        Error::Parse {
+            input: self.input.to_owned(),
+            column: column + 1,
+            reason,
+        }
+    }
+
+    fn f64(&self, key: &str) -> Result<f64> {
+        let (v, col) = self.get(key);
+        let x: f64 = v
+            .parse()
+            .map_err(|_| self.err(col, format!("`{key}` must be a number, got `{v}`")))?;
+        if !x.is_finite() {
+            return Err(self.err(col, format!("`{key}` must be finite, got `{v}`")));
+        }
+        Ok(x)
+    }
+
+    fn usize(&self, key: &str) -> Result<usize> {
+        let (v, col) = self.get(key);
+        v.parse()
+            .map_err(|_| self.err(col, format!("`{key}` must be a non-negative integer, got `{v}`")))
+    }
+
+    fn parsed<T: FromStr<Err = String>>(&self, key: &str) -> Result<T> {
+        let (v, col) = self.get(key);
+        v.parse().map_err(|e| self.err(col, e))
+    }
+
+    fn build(&self) -> Result<Scheme> {
+        Ok(match self.name {
+            "uniform" => uniform(self.f64("a")?, self.f64("b")?),
+            "normal" => normal(self.f64("mean")?, self.f64("std")?),
+            "trunc_normal" => trunc_normal(self.f64("mean")?, self.f64("std")?, self.f64("a")?, self.f64("b")?),
+            "constant" => constant(self.f64("val")?),
+            "zeros" => zeros(),
+            "ones" => ones(),
+            "eye" => eye(),
+            "dirac" => dirac().groups(self.usize("groups")?),
+            "xavier_uniform" => xavier_uniform().gain(self.f64("gain")?),
+            "xavier_normal" => xavier_normal().gain(self.f64("gain")?),
+            "orthogonal" => orthogonal().gain(self.f64("gain")?),
+            "kaiming_uniform" | "kaiming_normal" => {
+                let base = if self.name == "kaiming_uniform" {
+                    kaiming_uniform()
+                } else {
+                    kaiming_normal()
+                };
+                base.a(self.f64("a")?)
+                    .mode(self.parsed("mode")?)
+                    .nonlinearity(self.parsed("nonlinearity")?)
+            }
+            "sparse" => sparse(self.f64("sparsity")?).std(self.f64("std")?),
+            other => unreachable!("signature() knows `{other}`"),
+        })
+    }
+}
