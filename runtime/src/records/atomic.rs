@@ -11,20 +11,22 @@
 //! * Temporary files are named `.{name}.{random}.repro-tmp` and locked by
 //!   their writer for as long as it runs. Each write removes the temporary
 //!   files of its target whose writer is gone (their lock is free and they
-//!   are ours), so writers killed mid-write leave nothing behind for long.
+//!   are ours), so writers killed mid-write leave nothing behind for long. A
+//!   writer checks, once it holds its lock, that its file was not removed by
+//!   such a cleanup in the instant between creating and locking it (and makes
+//!   another if it was).
 
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 /// The suffix of our temporary files.
 const SUFFIX: &str = ".repro-tmp";
 
-/// An empty temporary file may belong to a writer between creating and
-/// locking it; it is left alone for this long.
-const GRACE: Duration = Duration::from_secs(10);
+/// Attempts at a temporary file that a concurrent cleanup removed before we
+/// could lock it (each attempt loses only to another write's cleanup).
+const ATTEMPTS: usize = 16;
 
 /// Writes `bytes` to `file` as the module docs describe. On failure the target
 /// is untouched and the temporary file removed.
@@ -74,8 +76,7 @@ fn replace(target: &Path, bytes: &[u8], old: Option<&fs::Metadata>) -> io::Resul
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.as_file().lock()?;
+    let mut tmp = locked_temporary(&builder, dir)?;
     remove_abandoned(dir, &prefix, tmp.path(), tmp.as_file());
     tmp.write_all(bytes)?;
     if let Some(old) = old {
@@ -89,6 +90,39 @@ fn replace(target: &Path, bytes: &[u8], old: Option<&fs::Metadata>) -> io::Resul
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// A new temporary file in `dir`, locked, and still under its name: another
+/// write's cleanup may take the lock of a file it finds unlocked and remove it,
+/// so a file that lost its name before we locked it is replaced by a new one.
+fn locked_temporary(builder: &tempfile::Builder<'_, '_>, dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    for _ in 0..ATTEMPTS {
+        let tmp = builder.tempfile_in(dir)?;
+        tmp.as_file().lock()?;
+        if still_named(&tmp)? {
+            return Ok(tmp);
+        }
+    }
+    Err(io::Error::other(
+        "temporary files kept vanishing before they could be locked",
+    ))
+}
+
+#[cfg(unix)]
+fn still_named(tmp: &tempfile::NamedTempFile) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let ours = tmp.as_file().metadata()?;
+    Ok(match fs::symlink_metadata(tmp.path()) {
+        Ok(named) => (named.dev(), named.ino()) == (ours.dev(), ours.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    })
+}
+
+// Elsewhere an open file cannot be removed, so a locked one keeps its name.
+#[cfg(not(unix))]
+fn still_named(_: &tempfile::NamedTempFile) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// `.{name}.`: what our temporary files for `name` start with.
@@ -109,8 +143,8 @@ fn keep_owner(_: &File, _: &fs::Metadata) {}
 
 /// Removes the temporary files of the target that no writer holds: regular
 /// files named `{prefix}*{SUFFIX}`, owned by us (as `ours` is), whose lock is
-/// free; an empty one only once it is older than [`GRACE`]. Failures are
-/// ignored: cleaning up is a courtesy, the write does not depend on it.
+/// free. Failures are ignored: cleaning up is a courtesy, the write does not
+/// depend on it.
 fn remove_abandoned(dir: &Path, prefix: &str, mine: &Path, ours: &File) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     let Ok(our_meta) = ours.metadata() else { return };
@@ -128,14 +162,6 @@ fn remove_abandoned(dir: &Path, prefix: &str, mine: &Path, ours: &File) {
             continue;
         };
         if !meta.file_type().is_file() || !same_owner(&meta, &our_meta) {
-            continue;
-        }
-        let young = meta
-            .modified()
-            .ok()
-            .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .is_none_or(|age| age < GRACE);
-        if meta.len() == 0 && young {
             continue;
         }
         let Ok(f) = File::open(&path) else { continue };
@@ -225,13 +251,13 @@ mod tests {
         fs::write(&held, b"a writer is still at it").unwrap();
         let holder = File::open(&held).unwrap();
         holder.lock().unwrap();
-        let young_empty = dir.path().join(format!(".m.safetensors.justcreated0{SUFFIX}"));
-        fs::write(&young_empty, b"").unwrap();
+        let empty = dir.path().join(format!(".m.safetensors.killedearly{SUFFIX}"));
+        fs::write(&empty, b"").unwrap();
         let other = dir.path().join(format!(".other.lock.abandoned000{SUFFIX}"));
         fs::write(&other, b"another target's").unwrap();
         write(&file, b"new").unwrap();
-        assert!(!abandoned.exists());
-        assert!(held.exists() && young_empty.exists() && other.exists());
+        assert!(!abandoned.exists() && !empty.exists());
+        assert!(held.exists() && other.exists());
         drop(holder);
     }
 
