@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use reproducible::backend::KeyedVars;
+use reproducible::checkpoint::StoredCheckpoint;
 use reproducible::checkpoint::{self, Metadata};
 use reproducible::diff::{diff, Change, Entry};
 use reproducible::lock::{self, Checked, Mode};
-use reproducible::manifest::{Digest, Manifest, StoredCheckpoint};
+use reproducible::manifest::{Digest, Manifest};
 use reproducible::model::{init_with_provenance, Ctx, Model, ParamSpec};
 use reproducible::scheme::{constant, normal, uniform, zeros};
 use reproducible::{Init, Result};

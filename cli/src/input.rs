@@ -9,8 +9,8 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use reproducible::checkpoint::is_safetensors;
-use reproducible::manifest::{Manifest, StoredCheckpoint};
+use reproducible::checkpoint::{is_safetensors, StoredCheckpoint};
+use reproducible::manifest::Manifest;
 
 use crate::report::message;
 

@@ -11,7 +11,7 @@
 //! It is taken from a model built by [`Manifest::init`] (or from the model and
 //! provenance of [`crate::model::init_with_provenance`]), from a keyed
 //! `VarBuilder` ([`Manifest::of_keyed`]), or from a checkpoint on disk
-//! ([`StoredCheckpoint::manifest`], which hashes the stored bytes without loading
+//! ([`StoredCheckpoint::manifest`](crate::checkpoint::StoredCheckpoint::manifest), which hashes the stored bytes without loading
 //! the whole file).
 //!
 //! ```
@@ -35,16 +35,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
 use crate::backend::KeyedVars;
-use crate::checkpoint::{Header, Metadata, METADATA_KEY};
-use crate::error::{printable, Error, Result};
+use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::model::{init_with_provenance, Model, ModelExt};
 use crate::provenance::Provenance;
@@ -169,7 +165,7 @@ impl ParamRecord {
     }
 
     /// The record of a parameter made as `provenance` says, whose bytes hash to `digest`.
-    fn described(provenance: &Provenance, digest: Digest) -> Result<Self> {
+    pub(crate) fn described(provenance: &Provenance, digest: Digest) -> Result<Self> {
         let path = &provenance.path;
         check_spec_version(provenance.spec_version).map_err(|e| param_error(path, e))?;
         let scheme: Scheme = provenance.scheme.parse().map_err(|e: Error| e.at_path(path))?;
@@ -308,7 +304,7 @@ impl Manifest {
 }
 
 /// The seed of every record when they share one.
-fn common_seed(params: &[ParamRecord]) -> Option<u64> {
+pub(crate) fn common_seed(params: &[ParamRecord]) -> Option<u64> {
     let first = params.first()?.seed;
     params.iter().all(|p| p.seed == first).then_some(first)
 }
@@ -369,241 +365,4 @@ pub fn tensor_bytes(tensor: &Tensor) -> Result<Vec<u8>> {
             ))))
         }
     })
-}
-
-/// A safetensors checkpoint with `reproducible` metadata, opened for streaming:
-/// the header is parsed and validated, tensor data is read only when asked for.
-#[derive(Clone, Debug)]
-pub struct StoredCheckpoint {
-    file: PathBuf,
-    data_start: u64,
-    metadata: Metadata,
-    tensors: BTreeMap<String, StoredTensor>,
-}
-
-/// A tensor as a checkpoint's header describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredTensor {
-    /// Shape.
-    pub shape: Vec<usize>,
-    /// Element type name (`f32`, `bf16`, ...).
-    pub dtype: String,
-    /// Byte range within the data section.
-    pub offsets: (u64, u64),
-}
-
-impl StoredCheckpoint {
-    /// Opens `file`: reads and validates its header only. Fails, naming the
-    /// file, on anything that is not a complete safetensors file with valid
-    /// `reproducible` metadata whose records match the stored tensors.
-    pub fn open(file: &Path) -> Result<Self> {
-        let (_, header) = crate::checkpoint::open_header(file)?;
-        Self::from_header(file, header)
-    }
-
-    /// Validates `header` as a checkpoint with `reproducible` metadata.
-    fn from_header(file: &Path, header: Header) -> Result<Self> {
-        let name = file.display().to_string();
-        let err = |reason: String| Error::Checkpoint {
-            file: name.clone(),
-            reason,
-        };
-        let metadata = header.metadata(&name)?.ok_or_else(|| {
-            err(format!(
-                "has no `{METADATA_KEY}` metadata: it was not written by reproducible::checkpoint::save"
-            ))
-        })?;
-        check_spec_version(metadata.spec_version).map_err(&err)?;
-        let tensors = header.tensors;
-        let mut problems = Vec::new();
-        let mut seen = HashSet::new();
-        for p in &metadata.params {
-            if !seen.insert(p.path.as_str()) {
-                problems.push(format!("its metadata records `{}` twice", printable(&p.path)));
-                continue;
-            }
-            match tensors.get(&p.path) {
-                None => problems.push(format!(
-                    "its metadata records `{}` but it holds no such tensor",
-                    printable(&p.path)
-                )),
-                Some(t) if t.shape != p.shape => problems.push(format!(
-                    "tensor `{}` has shape {:?} but its metadata records {:?}",
-                    printable(&p.path),
-                    t.shape,
-                    p.shape
-                )),
-                Some(t) if t.dtype != p.dtype => problems.push(format!(
-                    "tensor `{}` has dtype {} but its metadata records {}",
-                    printable(&p.path),
-                    printable(&t.dtype),
-                    printable(&p.dtype)
-                )),
-                Some(_) => {}
-            }
-            if let Err(e) = check_spec_version(p.spec_version) {
-                problems.push(format!("`{}`: {e}", printable(&p.path)));
-            }
-        }
-        let unrecorded: Vec<String> = tensors
-            .keys()
-            .filter(|k| !seen.contains(k.as_str()))
-            .map(|k| format!("`{}`", printable(k)))
-            .collect();
-        if !unrecorded.is_empty() {
-            problems.push(format!(
-                "holds tensors its metadata does not describe: {}",
-                unrecorded.join(", ")
-            ));
-        }
-        if !problems.is_empty() {
-            return Err(err(problems.join("; ")));
-        }
-        Ok(Self {
-            file: file.to_owned(),
-            data_start: header.data_start,
-            metadata,
-            tensors,
-        })
-    }
-
-    /// The file.
-    pub fn file(&self) -> &Path {
-        &self.file
-    }
-
-    /// The `reproducible` metadata.
-    pub fn metadata(&self) -> &Metadata {
-        &self.metadata
-    }
-
-    /// The provenance of `path`.
-    pub fn provenance(&self, path: &str) -> Option<&Provenance> {
-        self.metadata.params.iter().find(|p| p.path == path)
-    }
-
-    /// The stored tensors by name.
-    pub fn tensors(&self) -> &BTreeMap<String, StoredTensor> {
-        &self.tensors
-    }
-
-    /// The total size of the tensor data in bytes.
-    pub fn data_len(&self) -> u64 {
-        self.tensors.values().map(|t| t.offsets.1 - t.offsets.0).sum()
-    }
-
-    fn err(&self, reason: String) -> Error {
-        Error::Checkpoint {
-            file: self.file.display().to_string(),
-            reason,
-        }
-    }
-
-    /// Reads the stored bytes of `path` (little-endian elements, row-major).
-    pub fn tensor_bytes(&self, path: &str) -> Result<Vec<u8>> {
-        let t = self
-            .tensors
-            .get(path)
-            .ok_or_else(|| self.err(format!("holds no tensor `{path}`")))?;
-        let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
-        f.seek(SeekFrom::Start(self.data_start + t.offsets.0))
-            .map_err(|e| self.err(format!("reading `{path}`: {e}")))?;
-        let mut bytes = vec![0u8; (t.offsets.1 - t.offsets.0) as usize];
-        f.read_exact(&mut bytes)
-            .map_err(|e| self.err(format!("reading `{path}`: {e}")))?;
-        Ok(bytes)
-    }
-
-    /// A reader of the stored bytes of `path`, front to back (for tensors too
-    /// large to hold: read them piece by piece).
-    pub fn tensor_reader(&self, path: &str) -> Result<impl Read> {
-        let t = self
-            .tensors
-            .get(path)
-            .ok_or_else(|| self.err(format!("holds no tensor `{}`", printable(path))))?;
-        let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
-        f.seek(SeekFrom::Start(self.data_start + t.offsets.0))
-            .map_err(|e| self.err(format!("reading `{}`: {e}", printable(path))))?;
-        Ok(std::io::BufReader::with_capacity(1 << 20, f).take(t.offsets.1 - t.offsets.0))
-    }
-
-    /// Reads the tensor `path` onto `device`, in its stored dtype.
-    pub fn tensor(&self, path: &str, device: &Device) -> Result<Tensor> {
-        let bytes = self.tensor_bytes(path)?;
-        let t = &self.tensors[path];
-        let dtype = parse_dtype(&t.dtype).map_err(|e| self.err(format!("tensor `{path}`: {e}")))?;
-        Tensor::from_raw_buffer(&bytes, dtype, &t.shape, device).map_err(|e| self.err(format!("tensor `{path}`: {e}")))
-    }
-
-    /// The manifest of the checkpoint: its metadata, with digests of the stored
-    /// bytes, read in one pass in file order. `progress(done, total)` is called
-    /// with the number of bytes hashed so far.
-    pub fn manifest(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
-        let mut f = File::open(&self.file).map_err(|e| self.err(format!("reading: {e}")))?;
-        f.seek(SeekFrom::Start(self.data_start))
-            .map_err(|e| self.err(format!("reading: {e}")))?;
-        self.manifest_of_data(&mut std::io::BufReader::with_capacity(1 << 20, f), progress)
-    }
-
-    /// The manifest of a checkpoint read from a stream (a pipe, standard
-    /// input), in one pass: the header, then every tensor's bytes in file
-    /// order; `name` names it in errors. Nothing but the data of one read
-    /// buffer is held at a time; a stream that ends early, or holds more than
-    /// its header describes, is an error.
-    pub fn read_manifest(r: &mut impl Read, name: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
-        let header = Header::read(r, name, None)?;
-        let checkpoint = Self::from_header(Path::new(name), header)?;
-        let manifest = checkpoint.manifest_of_data(r, progress)?;
-        let mut extra = [0u8; 1];
-        match r.read(&mut extra) {
-            Ok(0) => Ok(manifest),
-            Ok(_) => Err(checkpoint.err("holds more bytes than its header describes".into())),
-            Err(e) => Err(checkpoint.err(format!("reading: {e}"))),
-        }
-    }
-
-    /// Hashes the data section, read from `f` in file order.
-    fn manifest_of_data(&self, f: &mut impl Read, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
-        let total = self.data_len();
-        let mut order: Vec<(&String, &StoredTensor)> = self.tensors.iter().collect();
-        order.sort_by_key(|(_, t)| t.offsets.0);
-        let mut buf = vec![0u8; 1 << 20];
-        let mut digests = BTreeMap::new();
-        let mut done = 0u64;
-        progress(0, total);
-        for (name, t) in order {
-            let mut hasher = blake3::Hasher::new();
-            let mut left = t.offsets.1 - t.offsets.0;
-            while left > 0 {
-                let take = left.min(buf.len() as u64) as usize;
-                f.read_exact(&mut buf[..take]).map_err(|e| match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof => {
-                        self.err(format!("truncated: the data ends inside `{}`", printable(name)))
-                    }
-                    _ => self.err(format!("reading `{}`: {e}", printable(name))),
-                })?;
-                hasher.update(&buf[..take]);
-                left -= take as u64;
-                done += take as u64;
-                progress(done, total);
-            }
-            digests.insert(name.as_str(), Digest(*hasher.finalize().as_bytes()));
-        }
-        let params = self
-            .metadata
-            .params
-            .iter()
-            .map(|p| ParamRecord::described(p, digests[p.path.as_str()]))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| self.err(e.to_string()))?;
-        let seed = self.metadata.seed.or_else(|| common_seed(&params));
-        Manifest::new(seed, self.metadata.model_version, params).map_err(|e| self.err(e.to_string()))
-    }
-}
-
-impl Manifest {
-    /// The manifest of the checkpoint `file` (see [`StoredCheckpoint::manifest`]).
-    pub fn from_checkpoint(file: &Path) -> Result<Self> {
-        StoredCheckpoint::open(file)?.manifest(&mut |_, _| {})
-    }
 }

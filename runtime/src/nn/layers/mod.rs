@@ -5,7 +5,7 @@
 //! [`crate::presets`]), builder methods to override them (`.weight_init(..)`,
 //! `.bias_init(..)`, `.eps(..)`, ...), and an `impl Model` for the layer type, so
 //! the layer can be a field of a reproducible model or be built on its own with
-//! [`Model::build`]. Parameter names are the ones candle-nn's own constructors
+//! [`Model::build`](crate::Model::build). Parameter names are the ones candle-nn's own constructors
 //! request (`weight`, `bias`, `running_mean`, `weight_ih_l0`, ...), which are
 //! PyTorch's `state_dict` names, so [`Ctx::load`] reads candle and Hugging Face
 //! checkpoints as they are.

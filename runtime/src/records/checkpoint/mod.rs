@@ -24,7 +24,7 @@
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -35,137 +35,19 @@ use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
+mod stored;
+
+pub use stored::{is_safetensors, StoredCheckpoint, StoredTensor};
+pub(crate) use stored::{open_header, Header};
+
 use crate::error::{printable, Error, Result};
-use crate::manifest::{parse_dtype, StoredTensor};
+use crate::manifest::parse_dtype;
 use crate::model::{Ctx, Model, ModelExt};
 use crate::provenance::Provenance;
 use crate::stream::SPEC_VERSION;
 
 /// The safetensors metadata key holding [`Metadata`] as JSON.
 pub const METADATA_KEY: &str = "reproducible";
-
-/// The largest safetensors header read (safetensors' own limit).
-const MAX_HEADER: u64 = 100_000_000;
-
-/// Whether `head`, the first 9 bytes of a file, starts a safetensors file: an
-/// 8-byte little-endian header length within safetensors' limit, then `{`.
-/// Lockfiles (text) never start so, so this tells the two apart whatever the
-/// rest holds: a truncated checkpoint is still a checkpoint, for its reader
-/// to reject as one.
-pub fn is_safetensors(head: &[u8]) -> bool {
-    head.len() >= 9 && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) <= MAX_HEADER && head[8] == b'{'
-}
-
-/// A safetensors header: the tensors it describes, where their data lies,
-/// and the `reproducible` metadata when there is some. The one reader of
-/// checkpoint headers: files, streams and `CheckedVars` all go through it.
-#[derive(Debug)]
-pub(crate) struct Header {
-    /// Bytes before the data: the 8-byte length and the header itself.
-    pub(crate) data_start: u64,
-    pub(crate) tensors: BTreeMap<String, StoredTensor>,
-    /// The text of the `reproducible` metadata entry.
-    pub(crate) metadata: Option<String>,
-}
-
-impl Header {
-    /// Reads the header from the start of `r`, which holds `file_len` bytes when
-    /// known (a regular file), checking that the data is all there. Only the
-    /// header is read, never the data.
-    pub(crate) fn read(r: &mut impl Read, file: &str, file_len: Option<u64>) -> Result<Header> {
-        let err = |reason: String| Error::Checkpoint {
-            file: file.to_owned(),
-            reason,
-        };
-        let mut n = [0u8; 8];
-        let got = read_up_to(r, &mut n).map_err(|e| err(format!("reading: {e}")))?;
-        if got < 8 {
-            return Err(err(format!(
-                "not a safetensors file: {got} bytes, too short for a header"
-            )));
-        }
-        let n = u64::from_le_bytes(n);
-        if n > MAX_HEADER || file_len.is_some_and(|len| n > len - 8) {
-            let size = file_len.map(|len| format!(" in a {len}-byte file")).unwrap_or_default();
-            return Err(err(format!(
-                "truncated or not a safetensors file: its first 8 bytes announce a {n}-byte header{size}"
-            )));
-        }
-        let mut header = vec![0u8; n as usize];
-        r.read_exact(&mut header).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => err(format!("truncated: its {n}-byte header is cut short")),
-            _ => err(format!("reading: {e}")),
-        })?;
-        let parsed: safetensors::tensor::Metadata =
-            serde_json::from_slice(&header).map_err(|e| err(format!("not a safetensors file: header: {e}")))?;
-        let data_len = parsed.data_len() as u64;
-        if let Some(len) = file_len.filter(|&len| data_len != len - 8 - n) {
-            return Err(err(format!(
-                "truncated or corrupt: the header describes {data_len} bytes of tensor data, the file holds {}",
-                len - 8 - n
-            )));
-        }
-        let tensors = parsed
-            .tensors()
-            .into_iter()
-            .map(|(name, info)| {
-                let stored = StoredTensor {
-                    shape: info.shape.clone(),
-                    dtype: st_dtype_name(info.dtype),
-                    offsets: (info.data_offsets.0 as u64, info.data_offsets.1 as u64),
-                };
-                (name, stored)
-            })
-            .collect();
-        Ok(Header {
-            data_start: 8 + n,
-            tensors,
-            metadata: parsed.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)).cloned(),
-        })
-    }
-
-    /// The `reproducible` metadata, parsed (`None` for a plain safetensors file).
-    pub(crate) fn metadata(&self, file: &str) -> Result<Option<Metadata>> {
-        match &self.metadata {
-            None => Ok(None),
-            Some(json) => serde_json::from_str(json).map(Some).map_err(|e| Error::Checkpoint {
-                file: file.to_owned(),
-                reason: format!("malformed `{METADATA_KEY}` metadata: {e}"),
-            }),
-        }
-    }
-}
-
-/// Reads until `buf` is full or the input ends; the bytes read.
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
-}
-
-/// Opens `file` and reads its header (see [`Header::read`]).
-pub(crate) fn open_header(file: &Path) -> Result<(File, Header)> {
-    let mut f = File::open(file).map_err(|e| err(file, format!("reading: {e}")))?;
-    let meta = f.metadata().map_err(|e| err(file, format!("reading: {e}")))?;
-    let len = meta.is_file().then_some(meta.len());
-    let header = Header::read(&mut f, &file.display().to_string(), len)?;
-    Ok((f, header))
-}
-
-/// The name of a safetensors dtype as candle writes it.
-fn st_dtype_name(dtype: safetensors::Dtype) -> String {
-    match DType::try_from(dtype) {
-        Ok(d) => d.as_str().to_owned(),
-        Err(_) => format!("{dtype:?}").to_lowercase(),
-    }
-}
 
 /// What a checkpoint records about how its tensors were made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
