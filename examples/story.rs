@@ -7,11 +7,12 @@
 //! Here every parameter has its own keyed stream, so the parameters both versions
 //! share keep their exact bits.
 
+use reproducible::generate::generate;
 use reproducible::model::{ModelExt, Param};
 use reproducible::prelude::*;
 use reproducible::scheme::{constant, normal, uniform, Plan};
+use reproducible::stream::Stream;
 use reproducible::transform::Draw;
-use reproducible::{generate, Stream};
 
 /// `Attention(dim, num_heads, attention_dropout, projection_dropout)` of CCT.
 #[derive(Clone, Debug)]
@@ -187,9 +188,9 @@ fn pytorch_schemes(params: &[(String, Vec<usize>)]) -> Vec<(String, Vec<usize>, 
             let scheme = if path == "gamma" {
                 normal(0.0, 1.0) // torch.randn
             } else if path.ends_with("weight") {
-                reproducible::presets::linear_weight()
+                reproducible::scheme::presets::linear_weight()
             } else {
-                reproducible::presets::linear_bias(shape[0])
+                reproducible::scheme::presets::linear_bias(shape[0])
             };
             (path.clone(), shape.clone(), scheme)
         })

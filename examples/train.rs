@@ -4,11 +4,12 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::Optimizer;
+use reproducible::generate::generate;
 use reproducible::model::ModelExt;
 use reproducible::prelude::*;
 use reproducible::scheme::normal;
 use reproducible::shuffle::permutation;
-use reproducible::{generate, Stream};
+use reproducible::stream::Stream;
 
 /// Sizes of the run.
 #[derive(Clone, Debug)]

@@ -5,12 +5,14 @@ use std::ops::Range;
 
 use candle_core::{DType, Device};
 use half::{bf16, f16};
+use reproducible::generate::generate;
 use reproducible::generate::generate_with_chunk;
 use reproducible::scheme::{
     dirac, eye, kaiming_normal, kaiming_uniform, normal, orthogonal, sparse, trunc_normal, uniform, xavier_uniform,
     Scheme,
 };
-use reproducible::{generate, Init, Stream};
+use reproducible::stream::Stream;
+use reproducible::Init;
 
 fn all_elementwise() -> Vec<Scheme> {
     vec![
@@ -253,7 +255,7 @@ fn other_parameters_do_not_matter() {
 
 #[test]
 fn tensors_carry_the_generated_bits_in_every_dtype() {
-    let init = Init::new(1).device(&Device::Cpu);
+    let init = Init::new(1).set_device(&Device::Cpu);
     let scheme = trunc_normal(0.0, 0.02, -0.04, 0.04);
     let stream = init.stream("head.weight", 1);
     let values: Vec<f32> = generate(&stream, &scheme, &[8, 16], None).unwrap();
@@ -309,7 +311,7 @@ fn errors_name_the_parameter_and_the_problem() {
     );
     let e = init
         .clone()
-        .dtype(DType::U8)
+        .set_dtype(DType::U8)
         .tensor("w", &[2], &normal(0.0, 1.0), 1)
         .unwrap_err();
     assert!(e.to_string().contains("not a floating-point parameter dtype"), "{e}");
@@ -344,7 +346,7 @@ fn values_a_dtype_cannot_hold_are_errors() {
         (DType::F32, orthogonal().gain(1e39), "beyond the largest finite f32"),
     ];
     for (dtype, scheme, want) in cases {
-        let init = Init::new(0).dtype(dtype);
+        let init = Init::new(0).set_dtype(dtype);
         let e = init.tensor("scale", &[64, 64], &scheme, 1).unwrap_err().to_string();
         assert!(
             e.starts_with("parameter `scale`: init scheme `") && e.contains(want),
@@ -354,7 +356,7 @@ fn values_a_dtype_cannot_hold_are_errors() {
         assert!(e.to_string().contains(want), "a slice of {scheme} {dtype:?}: {e}");
     }
     let fits = Init::new(0)
-        .dtype(DType::F16)
+        .set_dtype(DType::F16)
         .tensor("w", &[64, 64], &normal(0.0, 9000.0), 1)
         .unwrap();
     let v = fits
@@ -369,6 +371,6 @@ fn values_a_dtype_cannot_hold_are_errors() {
     let far = trunc_normal(0.0, 1.0, 5.5, 8.0);
     let e = Init::new(0).tensor("w", &[4], &far, 1).unwrap_err();
     assert!(e.to_string().contains("beyond what f32 resolves"), "{e}");
-    let ok = Init::new(0).dtype(DType::F64).tensor("w", &[4], &far, 1).unwrap();
+    let ok = Init::new(0).set_dtype(DType::F64).tensor("w", &[4], &far, 1).unwrap();
     assert!(ok.to_vec1::<f64>().unwrap().iter().all(|&v| (5.5..=8.0).contains(&v)));
 }

@@ -4,9 +4,11 @@
 use std::ops::Range;
 
 use half::{bf16, f16};
+use reproducible::generate::generate;
 use reproducible::generate::generate_with_path;
 use reproducible::kernels::Path;
-use reproducible::{generate, Scheme, Stream, SPEC_VERSION};
+use reproducible::stream::{Stream, SPEC_VERSION};
+use reproducible::Scheme;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -192,7 +194,8 @@ struct PermutationCase {
 #[test]
 fn runtime_streams_match() {
     use reproducible::dropout::{dropout, KeyedDropout};
-    use reproducible::{Ctx, Init, Model};
+    use reproducible::model::Ctx;
+    use reproducible::{Init, Model};
     let g: RuntimeGolden = serde_json::from_str(include_str!("data/golden_runtime_v1.json")).unwrap();
     for k in &g.keys {
         let s = Stream::runtime(k.seed.parse().unwrap(), &k.path, k.step);

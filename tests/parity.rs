@@ -2,12 +2,14 @@
 //! scheme against the formula PyTorch documents, and the structure of the
 //! deterministic ones (eye, dirac, orthogonal, sparse).
 
-use reproducible::presets;
+use reproducible::generate::generate;
+use reproducible::scheme::presets;
 use reproducible::scheme::{
     calculate_gain, constant, dirac, eye, kaiming_normal, kaiming_uniform, normal, ones, orthogonal, sparse,
     trunc_normal, uniform, xavier_normal, xavier_uniform, zeros, FanMode, Nonlinearity, Scheme,
 };
-use reproducible::{generate, Init, Stream};
+use reproducible::stream::Stream;
+use reproducible::Init;
 use reproducible_tests::{mean_std, normal_cdf};
 
 fn sample(scheme: &Scheme, shape: &[usize]) -> Vec<f64> {

@@ -1,8 +1,9 @@
 //! Statistical tests: each distribution against its exact CDF (Kolmogorov-Smirnov,
 //! one million samples or more), and independence of neighbouring streams.
 
+use reproducible::generate::generate;
 use reproducible::scheme::{kaiming_uniform, normal, trunc_normal, uniform, xavier_normal, Scheme};
-use reproducible::{generate, Stream};
+use reproducible::stream::Stream;
 use reproducible_tests::{correlation_threshold, ks_statistic, ks_threshold, normal_cdf, pearson};
 
 const N: usize = 1 << 20;

@@ -17,12 +17,13 @@ use std::time::{Duration, Instant};
 use candle_core::{DType, Device, FloatDType, Tensor};
 use half::bf16;
 use rayon::prelude::*;
+use reproducible::generate::Element;
 use reproducible::generate::{generate_into, generate_into_with};
 use reproducible::kernels::Path;
 use reproducible::model::ModelExt;
 use reproducible::prelude::*;
 use reproducible::scheme::{kaiming_uniform, normal, trunc_normal, uniform};
-use reproducible::{Element, Stream};
+use reproducible::stream::Stream;
 
 /// Arguments of `repro bench`.
 #[derive(Debug, clap::Args)]
@@ -469,7 +470,7 @@ fn rate_table<T: Elem>(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::r
     };
 
     let stream = Stream::new(0, "blocks.0.mlp.fc1.weight", 1);
-    let init = Init::new(0).dtype(<T as Elem>::TYPE);
+    let init = Init::new(0).set_dtype(<T as Elem>::TYPE);
     let mut rows = vec![
         Row {
             name: "fill: fresh allocation + first touch".into(),
@@ -648,7 +649,7 @@ fn model_table(args: &Args, sizes: &Sizes, pools: &Pools, out: &mut String) -> s
     )
     .ok();
     let vit = &sizes.vit;
-    let init32 = Init::new(0).dtype(DType::F32);
+    let init32 = Init::new(0).set_dtype(DType::F32);
     let model = Vit::init(vit, &init32).map_err(|e| e.to_string())?;
     let count = param_count(&model);
     if count != vit_params(vit) {
@@ -679,7 +680,7 @@ fn model_table(args: &Args, sizes: &Sizes, pools: &Pools, out: &mut String) -> s
     model_row(out, "  its shapes, uniform, Init::tensor alone", count, secs);
     if !args.no_llama {
         let llama = &sizes.llama;
-        let init16 = Init::new(0).dtype(DType::BF16);
+        let init16 = Init::new(0).set_dtype(DType::BF16);
         // One timed run each: a run allocates the whole model.
         let init_once = |pool: &rayon::ThreadPool| -> std::result::Result<(f64, usize), String> {
             pool.install(|| {
@@ -759,7 +760,7 @@ fn time(secs: f64) -> String {
 /// Tensor-parallel shards: each rank generates its block alone with `Init::shard`.
 fn shard_table(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::result::Result<(), String> {
     let shape = sizes.shard;
-    let init = Init::new(0).dtype(DType::F32);
+    let init = Init::new(0).set_dtype(DType::F32);
     let scheme = normal(0.0, 0.02);
     let path = "layers.0.mlp.w_up.weight";
     let full = pools

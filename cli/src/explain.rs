@@ -8,13 +8,16 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use candle_core::DType;
 use reproducible::error::closest;
+use reproducible::generate::generate;
 use reproducible::manifest::Digest;
 use reproducible::math::erf_f64;
 use reproducible::provenance::Provenance;
 use reproducible::scheme::Plan;
+use reproducible::stream::{Stream, SPEC_VERSION};
 use reproducible::transform::Draw;
-use reproducible::{generate, DType, Scheme, Stream, SPEC_VERSION};
+use reproducible::Scheme;
 use serde_json::{json, Value};
 
 use crate::input::open_checkpoint;

@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::ops::Range;
 
-use reproducible::{generate, Element, Scheme, Stream};
+use reproducible::generate::{generate, Element};
+use reproducible::stream::Stream;
+use reproducible::Scheme;
 
 use crate::pieces;
 

@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use candle_core::Tensor;
 use reproducible::checkpoint::{self, Metadata};
 use reproducible::layers::{linear, Linear};
 use reproducible::lock;
 use reproducible::manifest::Manifest;
 use reproducible::model::{init_with_provenance, ModelExt};
-use reproducible::{Init, Tensor};
+use reproducible::Init;
 use serde_json::Value;
 
 struct Run {

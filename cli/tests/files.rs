@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use candle_core::Tensor;
 use reproducible::checkpoint::{self, Metadata};
 use reproducible::layers::{linear, Linear};
 use reproducible::lock;
 use reproducible::manifest::{Digest, Manifest};
 use reproducible::model::{init_with_provenance, ModelExt};
 use reproducible::provenance::Provenance;
-use reproducible::{Init, Tensor};
+use reproducible::Init;
 
 fn repro() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_repro"));
@@ -396,7 +397,7 @@ fn lock_validates_before_it_writes() {
         scheme: "eye()".into(),
         version: 1,
         seed: 1,
-        spec_version: reproducible::SPEC_VERSION,
+        spec_version: reproducible::stream::SPEC_VERSION,
         trainable: true,
     };
     let ck = d.path().join("bad.safetensors");
@@ -535,7 +536,7 @@ fn explain_checks_a_large_tensor_in_bounded_memory() {
         scheme: "normal(mean=0.0, std=0.02)".into(),
         version: 1,
         seed: 1,
-        spec_version: reproducible::SPEC_VERSION,
+        spec_version: reproducible::stream::SPEC_VERSION,
         trainable: true,
     };
     let t = Tensor::zeros((1 << 13, 1 << 13), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap();

@@ -1,4 +1,27 @@
 #![doc = include_str!("../../README.md")]
+//!
+//! # The API
+//!
+//! The crate root holds what a model file names every day:
+//! [`reproducible_model`], [`forward`], [`Init`], [`Scheme`], [`Model`],
+//! [`Error`] and [`Result`]; `use reproducible::prelude::*` brings them in with
+//! the layer specs and candle's types. Everything else lives in a module named
+//! after its concept, grouped by concern as the source tree is:
+//!
+//! | concern | modules |
+//! |---------|---------|
+//! | the value stream of SPEC.md (`values/`): all that decides a value | [`stream`] (keys), [`philox`], [`coords`] (counters), [`math`], [`transform`], [`generate`], [`kernels`] |
+//! | init schemes (`scheme/`) | [`scheme`] (`torch.nn.init` and the text form), [`scheme::presets`] (PyTorch's layer defaults) |
+//! | models on candle (`nn/`) | [`model`] (`Model`, `Ctx`, `ParamSpec`), [`layers`], [`backend`] (a keyed `VarBuilder`), [`dropout`], [`shuffle`] |
+//! | records of how parameters were made (`records/`) | [`provenance`], [`manifest`], [`diff`], [`lock`], [`checkpoint`] |
+//! | errors | [`error`] |
+//!
+//! Two `Result`s, one rule: code that builds, loads, generates or records
+//! returns this crate's [`Result`], whose [`Error`] names the parameter, file or
+//! scheme; code that runs inside `forward` (the layers,
+//! [`KeyedDropout::forward_t`](dropout::KeyedDropout::forward_t)) returns
+//! candle's, so it composes with candle's `Module` and `ModuleT`. The prelude's
+//! `Result` is candle's, for `forward` signatures, and `?` turns ours into it.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
@@ -11,21 +34,23 @@ mod values;
 
 use records::atomic;
 
-pub use nn::{backend, dropout, init, layers, model, shuffle};
+// The value stream of SPEC.md (values/): what a re-implementer reads, and all
+// that decides a value.
+use values::orthogonal;
+pub use values::{coords, generate, kernels, math, philox, stream, transform};
+// Building models on candle (nn/).
+pub use nn::{backend, dropout, layers, model, shuffle};
+// Records of how parameters were made (records/).
 pub use records::{checkpoint, diff, lock, manifest, provenance};
-pub use scheme::presets;
-pub use values::{coords, generate, kernels, math, orthogonal, philox, stream, transform};
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
 pub use error::{Error, Result};
-pub use generate::{generate, Element};
-pub use init::Init;
-pub use model::{Ctx, Model, ModelExt, Param, ParamSpec};
+pub use model::Model;
+pub use nn::init::Init;
 pub use scheme::Scheme;
-pub use stream::{Stream, SPEC_VERSION};
 
 /// Generates a model's constructor, checkpoint loader and parameter listing.
 ///
@@ -112,7 +137,7 @@ pub use stream::{Stream, SPEC_VERSION};
 /// # Generated items
 ///
 /// `impl Model` (`build`, `visit_params`), and inherent `init(&cfg, &Init)`,
-/// `load(&cfg, &VarBuilder)` and `MODEL_VERSION`; [`ModelExt`] adds
+/// `load(&cfg, &VarBuilder)` and `MODEL_VERSION`; [`ModelExt`](model::ModelExt) adds
 /// `parameters()` and `trainable_vars()`.
 #[doc(inline)]
 pub use reproducible_macros::reproducible_model;
@@ -125,6 +150,3 @@ pub use reproducible_macros::reproducible_model;
 /// Annotate one impl per model.
 #[doc(inline)]
 pub use reproducible_macros::forward;
-
-/// Re-exports of the candle types the API takes.
-pub use candle_core::{DType, Device, Tensor};

@@ -1,7 +1,9 @@
 //! Everything a model file needs: `use reproducible::prelude::*;`.
 //!
 //! `Result` is candle's, so `impl Module for M { fn forward(..) -> Result<Tensor> }`
-//! type-checks; the crate's own errors convert into it with `?`.
+//! type-checks; the crate's own errors convert into it with `?` (the rule of
+//! the crate docs: forward code returns candle's `Result`, building and
+//! loading return [`crate::Result`]).
 
 pub use crate::layers::*;
 pub use crate::model::{Model, ModelExt};

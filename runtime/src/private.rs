@@ -3,7 +3,8 @@
 pub use crate::layers;
 pub use crate::model::{Ctx, Model, ParamSpec};
 pub use crate::scheme::{FanMode, Nonlinearity, Scheme};
-pub use crate::{DType, Result, Tensor};
+pub use crate::Result;
+pub use candle_core::{DType, Tensor};
 pub use candle_nn::VarBuilder;
 
 /// Implemented by `#[reproducible::forward]` on the impl holding a model's forward code:

@@ -26,9 +26,9 @@ use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
 use candle_nn::var_builder::{Backend, SimpleBackend, VarBuilderArgs};
 use candle_nn::{VarBuilder, VarMap};
 
-use crate::init::Init;
 use crate::provenance::{dtype_name, Provenance, Recorder};
 use crate::scheme::{constant, normal, uniform, FanMode, Nonlinearity, Scheme};
+use crate::Init;
 
 /// The scheme a candle init hint asks for, for a tensor of `shape`.
 ///
@@ -232,7 +232,7 @@ impl State {
     ) -> candle_core::Result<Tensor> {
         let scheme = scheme_for_hint(hint, shape);
         let version = self.version(path);
-        let init = Init::new(self.seed).dtype(dtype).device(dev);
+        let init = Init::new(self.seed).set_dtype(dtype).set_device(dev);
         // Generated as a variable when trainable, so `from_tensor` below wraps it
         // without copying.
         let tensor = init.make(path, shape, region, &scheme, version, self.trainable)?;

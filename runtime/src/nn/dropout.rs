@@ -8,7 +8,9 @@
 //!
 //! ```
 //! use reproducible::dropout::{dropout, KeyedDropout};
-//! use reproducible::{Ctx, Init, Model, Tensor, DType, Device};
+//! use candle_core::{DType, Device, Tensor};
+//! use reproducible::model::Ctx;
+//! use reproducible::{Init, Model};
 //! let init = Init::new(1);
 //! let drop = KeyedDropout::build(&dropout(0.5), &Ctx::init(&init).child("blocks.0.drop"))?;
 //! let x = Tensor::ones((4, 8), DType::F32, &Device::Cpu)?;
@@ -29,14 +31,14 @@ use crate::stream::Stream;
 
 /// The config of a [`KeyedDropout`]: the drop probability.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DropoutConfig {
+pub struct DropoutSpec {
     /// Probability of zeroing an element, in [0, 1).
     pub p: f32,
 }
 
 /// `nn.Dropout(p)` with keyed masks.
-pub fn dropout(p: f32) -> DropoutConfig {
-    DropoutConfig { p }
+pub fn dropout(p: f32) -> DropoutSpec {
+    DropoutSpec { p }
 }
 
 /// A dropout layer whose mask at training step `s` is drawn from the runtime
@@ -75,8 +77,9 @@ impl KeyedDropout {
             .collect())
     }
 
-    /// Applies dropout at training `step` when `train` is true; the identity otherwise.
-    pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> Result<Tensor> {
+    /// Applies dropout at training `step` when `train` is true; the identity
+    /// otherwise. Forward code calls it, so it returns candle's `Result`.
+    pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> candle_core::Result<Tensor> {
         if !train || self.p == 0.0 || x.elem_count() == 0 {
             return Ok(x.clone());
         }
@@ -86,14 +89,14 @@ impl KeyedDropout {
         } else {
             mask.to_dtype(x.dtype())?
         };
-        Ok(x.mul(&mask)?)
+        x.mul(&mask)
     }
 }
 
 impl Model for KeyedDropout {
-    type Config = DropoutConfig;
+    type Config = DropoutSpec;
 
-    fn build(config: &DropoutConfig, ctx: &Ctx) -> Result<Self> {
+    fn build(config: &DropoutSpec, ctx: &Ctx) -> Result<Self> {
         if !(0.0..1.0).contains(&config.p) {
             return Err(Error::Config {
                 path: ctx.path().to_owned(),

@@ -7,7 +7,7 @@
 //! ```
 //! use reproducible::{Init, scheme::kaiming_uniform};
 //! use candle_core::{DType, Device};
-//! let init = Init::new(42).device(&Device::Cpu).dtype(DType::F32);
+//! let init = Init::new(42).set_device(&Device::Cpu).set_dtype(DType::F32);
 //! let w = init.tensor("blocks.0.mlp.fc1.weight", &[64, 32], &kaiming_uniform().a(5f64.sqrt()), 1)?;
 //! assert_eq!(w.dims(), &[64, 32]);
 //! # Ok::<(), reproducible::Error>(())
@@ -40,16 +40,18 @@ impl Init {
         }
     }
 
-    /// Sets the device tensors are uploaded to.
+    /// This context with another device to upload tensors to (as candle's
+    /// `VarBuilder::set_device`).
     #[must_use]
-    pub fn device(mut self, device: &Device) -> Self {
+    pub fn set_device(mut self, device: &Device) -> Self {
         self.device = device.clone();
         self
     }
 
-    /// Sets the dtype: F32, F64, F16 or BF16.
+    /// This context with another dtype: F32, F64, F16 or BF16 (as candle's
+    /// `VarBuilder::set_dtype`).
     #[must_use]
-    pub fn dtype(mut self, dtype: DType) -> Self {
+    pub fn set_dtype(mut self, dtype: DType) -> Self {
         self.dtype = dtype;
         self
     }
@@ -60,12 +62,12 @@ impl Init {
     }
 
     /// The dtype.
-    pub fn get_dtype(&self) -> DType {
+    pub fn dtype(&self) -> DType {
         self.dtype
     }
 
     /// The device.
-    pub fn get_device(&self) -> &Device {
+    pub fn device(&self) -> &Device {
         &self.device
     }
 
@@ -90,7 +92,7 @@ impl Init {
         version: u32,
         dtype: DType,
     ) -> Result<Tensor> {
-        self.clone().dtype(dtype).tensor(path, shape, scheme, version)
+        self.clone().set_dtype(dtype).tensor(path, shape, scheme, version)
     }
 
     /// The `region` (one range per dimension) of the parameter of global `shape`:

@@ -2,7 +2,7 @@
 
 pub mod backend;
 pub mod dropout;
-pub mod init;
+pub(crate) mod init;
 pub mod layers;
 pub mod model;
 pub mod shuffle;

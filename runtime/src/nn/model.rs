@@ -8,7 +8,8 @@
 //!
 //! ```
 //! use reproducible::model::{Ctx, Model, ModelExt, ParamSpec};
-//! use reproducible::{scheme::normal, Init, Result, Tensor};
+//! use candle_core::Tensor;
+//! use reproducible::{scheme::normal, Init, Result};
 //!
 //! struct Scale { gamma: Tensor }
 //! impl Model for Scale {
@@ -30,9 +31,9 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarBuilder;
 
 use crate::error::{Error, Result};
-use crate::init::Init;
 use crate::provenance::{dtype_name, Provenance, Recorder};
 use crate::scheme::Scheme;
+use crate::Init;
 
 /// A module that can be built at a path from a config, and that lists its parameters.
 #[diagnostic::on_unimplemented(
@@ -265,7 +266,7 @@ impl<'a> Ctx<'a> {
     /// The default dtype of parameters.
     pub fn dtype(&self) -> DType {
         match self.source {
-            Source::Init(i) => i.get_dtype(),
+            Source::Init(i) => i.dtype(),
             Source::Load(vb) => vb.dtype(),
         }
     }
@@ -273,7 +274,7 @@ impl<'a> Ctx<'a> {
     /// The device parameters live on.
     pub fn device(&self) -> &Device {
         match self.source {
-            Source::Init(i) => i.get_device(),
+            Source::Init(i) => i.device(),
             Source::Load(vb) => vb.device(),
         }
     }
@@ -294,7 +295,7 @@ impl<'a> Ctx<'a> {
             Source::Init(init) => {
                 // Trainable parameters are made as variables from the start:
                 // converting afterwards would copy every one of them.
-                let t = init.clone().dtype(dtype).make(
+                let t = init.clone().set_dtype(dtype).make(
                     &path,
                     &spec.shape,
                     None,

@@ -41,11 +41,11 @@ use candle_core::{DType, Tensor};
 
 use crate::backend::KeyedVars;
 use crate::error::{Error, Result};
-use crate::init::Init;
 use crate::model::{init_with_provenance, Model, ModelExt};
 use crate::provenance::Provenance;
 use crate::scheme::Scheme;
 use crate::stream::SPEC_VERSION;
+use crate::Init;
 
 /// A BLAKE3 digest of a tensor's bytes (little-endian elements, row-major).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

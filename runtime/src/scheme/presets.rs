@@ -5,7 +5,7 @@
 //! weight's fan-in take it as an argument, because the bias alone has no fan.
 //!
 //! ```
-//! use reproducible::presets;
+//! use reproducible::scheme::presets;
 //! // nn.Linear(768, 3072): weight ~ U(-1/sqrt(768), 1/sqrt(768)) via kaiming_uniform(a=sqrt(5)).
 //! let w = presets::linear_weight();
 //! let b = presets::linear_bias(768);

@@ -4,7 +4,7 @@ pub mod coords;
 pub mod generate;
 pub mod kernels;
 pub mod math;
-pub mod orthogonal;
+pub(crate) mod orthogonal;
 pub mod philox;
 pub mod stream;
 pub mod transform;

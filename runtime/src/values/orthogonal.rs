@@ -6,15 +6,6 @@
 //! textbook Householder QR with every sum in a fixed order (SPEC.md 6.3). The
 //! product `Q * sign(diag(R))` is the unique QR factor with a positive diagonal,
 //! so it is the same matrix PyTorch computes up to rounding.
-//!
-//! ```
-//! use reproducible::orthogonal::orthonormal_columns;
-//! // Columns of a 3x2 matrix (column-major): Q has orthonormal columns.
-//! let q = orthonormal_columns(&[1.0, 2.0, 2.0, 0.0, 1.0, 1.0], 3, 2);
-//! let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
-//! assert!((dot(&q[0..3], &q[0..3]) - 1.0).abs() < 1e-12);
-//! assert!(dot(&q[0..3], &q[3..6]).abs() < 1e-12);
-//! ```
 
 /// For a column-major `m x n` matrix `a` with `m >= n`, the `m x n` matrix `Q`
 /// (column-major) of its QR decomposition with each column multiplied by the
@@ -87,5 +78,20 @@ fn reflect(v: &[f64], vnorm2: f64, y: &mut [f64]) {
     let s = 2.0 * dot / vnorm2;
     for (vi, yi) in v.iter().zip(y.iter_mut()) {
         *yi -= vi * s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::orthonormal_columns;
+
+    #[test]
+    fn columns_are_orthonormal() {
+        // Columns of a 3x2 matrix (column-major).
+        let q = orthonormal_columns(&[1.0, 2.0, 2.0, 0.0, 1.0, 1.0], 3, 2);
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        assert!((dot(&q[0..3], &q[0..3]) - 1.0).abs() < 1e-12);
+        assert!((dot(&q[3..6], &q[3..6]) - 1.0).abs() < 1e-12);
+        assert!(dot(&q[0..3], &q[3..6]).abs() < 1e-12);
     }
 }

@@ -1,10 +1,10 @@
 //! Choosing the kernel path in code (its own test binary: the choice is
 //! process-wide).
 
-use reproducible::generate;
+use reproducible::generate::generate;
 use reproducible::kernels::{self, Path};
 use reproducible::scheme::trunc_normal;
-use reproducible::Stream;
+use reproducible::stream::Stream;
 
 #[test]
 fn a_chosen_path_is_used_and_gives_the_same_bits() {

@@ -4,9 +4,10 @@
 use std::ops::Range;
 
 use reproducible::generate::generate_with_path;
+use reproducible::generate::Element;
 use reproducible::kernels::{Path, STACK_BUDGET};
 use reproducible::scheme::{self, Scheme};
-use reproducible::{Element, Stream};
+use reproducible::stream::Stream;
 
 fn schemes() -> Vec<Scheme> {
     vec![

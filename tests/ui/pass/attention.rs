@@ -41,7 +41,7 @@ impl Module for Attention {
 
 fn main() -> Result<()> {
     let cfg = AttentionConfig { dim: 16, num_heads: 4, attn_drop: 0.1, proj_drop: 0.1 };
-    let model = Attention::init(&cfg, &Init::new(42).device(&Device::Cpu).dtype(DType::F32))?;
+    let model = Attention::init(&cfg, &Init::new(42).set_device(&Device::Cpu).set_dtype(DType::F32))?;
     let y = model.forward(&Tensor::ones((2, 5, 16), DType::F32, &Device::Cpu)?)?;
     assert_eq!(y.dims(), &[2, 5, 16]);
     assert_eq!(Attention::MODEL_VERSION, 1);

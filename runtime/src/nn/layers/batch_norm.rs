@@ -6,7 +6,7 @@ use candle_nn::BatchNorm;
 use super::{check_eps, config_error};
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// How to build a [`BatchNorm`] layer (`nn.BatchNorm1d/2d/3d`, which differ

@@ -6,7 +6,7 @@ use candle_nn::{Conv1d, Conv2d};
 use super::config_error;
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// How to build a [`Conv1d`] layer (`nn.Conv1d`): `weight`

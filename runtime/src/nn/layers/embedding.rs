@@ -5,14 +5,14 @@ use candle_nn::Embedding;
 
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// How to build an [`Embedding`] layer (`nn.Embedding`): `weight`
 /// `[num_embeddings, dim]`. PyTorch's `padding_idx` is not supported: candle-nn's
 /// layer has no notion of it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct EmbeddingConfig {
+pub struct EmbeddingSpec {
     /// Number of rows (the vocabulary size).
     pub num_embeddings: usize,
     /// Width of each row.
@@ -22,15 +22,15 @@ pub struct EmbeddingConfig {
 }
 
 /// `nn.Embedding(num_embeddings, dim)`.
-pub fn embedding(num_embeddings: usize, dim: usize) -> EmbeddingConfig {
-    EmbeddingConfig {
+pub fn embedding(num_embeddings: usize, dim: usize) -> EmbeddingSpec {
+    EmbeddingSpec {
         num_embeddings,
         dim,
         weight_init: presets::embedding(),
     }
 }
 
-impl EmbeddingConfig {
+impl EmbeddingSpec {
     /// Overrides the scheme of `weight`.
     #[must_use]
     pub fn weight_init(mut self, scheme: Scheme) -> Self {
@@ -40,9 +40,9 @@ impl EmbeddingConfig {
 }
 
 impl Model for Embedding {
-    type Config = EmbeddingConfig;
+    type Config = EmbeddingSpec;
 
-    fn build(config: &EmbeddingConfig, ctx: &Ctx) -> Result<Self> {
+    fn build(config: &EmbeddingSpec, ctx: &Ctx) -> Result<Self> {
         let weight = ctx.param(
             "weight",
             &ParamSpec::new(vec![config.num_embeddings, config.dim], config.weight_init),

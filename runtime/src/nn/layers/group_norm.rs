@@ -5,13 +5,13 @@ use candle_core::{Module, Tensor};
 use super::{check_eps, config_error};
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// How to build a [`GroupNorm`] layer (`nn.GroupNorm`): `weight` and `bias`
 /// `[num_channels]`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GroupNormConfig {
+pub struct GroupNormSpec {
     /// Number of groups the channels are split into; it must divide `num_channels`.
     pub num_groups: usize,
     /// Number of channels (dimension 1 of the input).
@@ -25,8 +25,8 @@ pub struct GroupNormConfig {
 }
 
 /// `nn.GroupNorm(num_groups, num_channels)`: eps 1e-5, affine.
-pub fn group_norm(num_groups: usize, num_channels: usize) -> GroupNormConfig {
-    GroupNormConfig {
+pub fn group_norm(num_groups: usize, num_channels: usize) -> GroupNormSpec {
+    GroupNormSpec {
         num_groups,
         num_channels,
         eps: 1e-5,
@@ -35,7 +35,7 @@ pub fn group_norm(num_groups: usize, num_channels: usize) -> GroupNormConfig {
     }
 }
 
-impl GroupNormConfig {
+impl GroupNormSpec {
     /// Sets eps.
     #[must_use]
     pub fn eps(mut self, eps: f64) -> Self {
@@ -104,9 +104,9 @@ impl Module for GroupNorm {
 }
 
 impl Model for GroupNorm {
-    type Config = GroupNormConfig;
+    type Config = GroupNormSpec;
 
-    fn build(config: &GroupNormConfig, ctx: &Ctx) -> Result<Self> {
+    fn build(config: &GroupNormSpec, ctx: &Ctx) -> Result<Self> {
         check_eps(ctx, "group_norm", config.eps)?;
         let (groups, channels) = (config.num_groups, config.num_channels);
         // candle-nn accepts 0 groups for 0 channels and then divides by zero in forward.

@@ -6,7 +6,7 @@ use candle_nn::{LayerNorm, RmsNorm};
 use super::check_eps;
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// How to build a [`LayerNorm`] layer (`nn.LayerNorm` over the last dimension):
@@ -91,7 +91,7 @@ impl Model for LayerNorm {
 /// How to build an [`RmsNorm`] layer (`nn.RMSNorm` over the last dimension):
 /// `weight` `[dim]`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RmsNormConfig {
+pub struct RmsNormSpec {
     /// Size of the normalised (last) dimension.
     pub dim: usize,
     /// Added to the mean square. Defaults to 1e-6, the value of Llama-style
@@ -104,15 +104,15 @@ pub struct RmsNormConfig {
 }
 
 /// `nn.RMSNorm(dim, eps=1e-6)`.
-pub fn rms_norm(dim: usize) -> RmsNormConfig {
-    RmsNormConfig {
+pub fn rms_norm(dim: usize) -> RmsNormSpec {
+    RmsNormSpec {
         dim,
         eps: 1e-6,
         weight_init: presets::norm_weight(),
     }
 }
 
-impl RmsNormConfig {
+impl RmsNormSpec {
     /// Sets eps.
     #[must_use]
     pub fn eps(mut self, eps: f64) -> Self {
@@ -129,9 +129,9 @@ impl RmsNormConfig {
 }
 
 impl Model for RmsNorm {
-    type Config = RmsNormConfig;
+    type Config = RmsNormSpec;
 
-    fn build(config: &RmsNormConfig, ctx: &Ctx) -> Result<Self> {
+    fn build(config: &RmsNormSpec, ctx: &Ctx) -> Result<Self> {
         check_eps(ctx, "rms_norm", config.eps)?;
         let weight = ctx.param("weight", &ParamSpec::new(vec![config.dim], config.weight_init))?;
         Ok(RmsNorm::new(weight, config.eps))

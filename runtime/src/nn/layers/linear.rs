@@ -5,13 +5,13 @@ use candle_nn::Linear;
 
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// How to build a [`Linear`] layer (`nn.Linear`): `weight` `[out, in]` and an
 /// optional `bias` `[out]`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LinearConfig {
+pub struct LinearSpec {
     /// Input features.
     pub in_dim: usize,
     /// Output features.
@@ -26,8 +26,8 @@ pub struct LinearConfig {
 }
 
 /// `nn.Linear(in_dim, out_dim)`: a linear layer with a bias.
-pub fn linear(in_dim: usize, out_dim: usize) -> LinearConfig {
-    LinearConfig {
+pub fn linear(in_dim: usize, out_dim: usize) -> LinearSpec {
+    LinearSpec {
         in_dim,
         out_dim,
         bias: true,
@@ -37,11 +37,11 @@ pub fn linear(in_dim: usize, out_dim: usize) -> LinearConfig {
 }
 
 /// `nn.Linear(in_dim, out_dim, bias=False)`.
-pub fn linear_no_bias(in_dim: usize, out_dim: usize) -> LinearConfig {
+pub fn linear_no_bias(in_dim: usize, out_dim: usize) -> LinearSpec {
     linear(in_dim, out_dim).no_bias()
 }
 
-impl LinearConfig {
+impl LinearSpec {
     /// Overrides the scheme of `weight`.
     #[must_use]
     pub fn weight_init(mut self, scheme: Scheme) -> Self {
@@ -65,9 +65,9 @@ impl LinearConfig {
 }
 
 impl Model for Linear {
-    type Config = LinearConfig;
+    type Config = LinearSpec;
 
-    fn build(config: &LinearConfig, ctx: &Ctx) -> Result<Self> {
+    fn build(config: &LinearSpec, ctx: &Ctx) -> Result<Self> {
         let weight = ctx.param(
             "weight",
             &ParamSpec::new(vec![config.out_dim, config.in_dim], config.weight_init),

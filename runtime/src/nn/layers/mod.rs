@@ -1,8 +1,8 @@
 //! candle-nn layers as reproducible modules, initialised as PyTorch does.
 //!
-//! Each layer has a config built by a snake_case function ([`linear`],
+//! Each layer has a spec built by a snake_case function ([`linear`],
 //! [`conv2d`], [`layer_norm`], ...) whose defaults are PyTorch's (the schemes of
-//! [`crate::presets`]), builder methods to override them (`.weight_init(..)`,
+//! [`crate::scheme::presets`]), builder methods to override them (`.weight_init(..)`,
 //! `.bias_init(..)`, `.eps(..)`, ...), and an `impl Model` for the layer type, so
 //! the layer can be a field of a reproducible model or be built on its own with
 //! [`Model::build`](crate::Model::build). Parameter names are the ones candle-nn's own constructors
@@ -15,17 +15,22 @@
 //! except three that keep their tensors private in candle-nn and are wrapped:
 //! [`GroupNorm`], [`Lstm`] and [`Gru`].
 //!
-//! Config names: a config is `<Layer>Config` ([`LinearConfig`]) unless candle-nn
-//! already has an options struct for that layer (`candle_nn::Conv1dConfig`,
-//! `LayerNormConfig`, `BatchNormConfig`, `LSTMConfig`, `GRUConfig`); ours is then
-//! `<Layer>Spec` ([`Conv1dSpec`], [`LayerNormSpec`], ...), so both can be in
-//! scope without an alias and neither is mistaken for the other.
+//! Names: what a layer is built from is its `<Layer>Spec` ([`LinearSpec`],
+//! [`Conv2dSpec`], ...): candle-nn's options for the layer, where it has some
+//! (`candle_nn::Conv2dConfig`, `LayerNormConfig`, ...), plus the init scheme of
+//! each parameter. The suffix never collides with candle-nn's `*Config`, so both
+//! can be in scope. The snake_case functions ([`linear`], [`conv2d`]) make a spec
+//! with PyTorch's defaults; unlike `candle_nn::linear(in, out, vb)` they build no
+//! layer (a spec becomes one through [`Model::build`](crate::Model::build), or as
+//! a `#[module(..)]` field).
 //!
 //! ```
 //! use candle_nn::Module;
 //! use reproducible::layers::{layer_norm, linear, LayerNorm, Linear};
 //! use reproducible::scheme::zeros;
-//! use reproducible::{Ctx, DType, Device, Init, Model, ModelExt, Tensor};
+//! use candle_core::{DType, Device, Tensor};
+//! use reproducible::model::{Ctx, ModelExt};
+//! use reproducible::{Init, Model};
 //!
 //! let init = Init::new(0);
 //! let block = Ctx::init(&init).child("blocks.0");
@@ -56,13 +61,13 @@ mod tests;
 
 pub use batch_norm::{batch_norm, BatchNormSpec};
 pub use conv::{conv1d, conv2d, Conv1dSpec, Conv2dSpec};
-pub use embedding::{embedding, EmbeddingConfig};
-pub use group_norm::{group_norm, GroupNorm, GroupNormConfig};
-pub use layer_norm::{layer_norm, rms_norm, LayerNormSpec, RmsNormConfig};
-pub use linear::{linear, linear_no_bias, LinearConfig};
+pub use embedding::{embedding, EmbeddingSpec};
+pub use group_norm::{group_norm, GroupNorm, GroupNormSpec};
+pub use layer_norm::{layer_norm, rms_norm, LayerNormSpec, RmsNormSpec};
+pub use linear::{linear, linear_no_bias, LinearSpec};
 pub use recurrent::{gru, lstm, Gru, GruSpec, Lstm, LstmSpec, Recurrent};
 
-pub use crate::dropout::{dropout, DropoutConfig, KeyedDropout};
+pub use crate::dropout::{dropout, DropoutSpec, KeyedDropout};
 pub use candle_nn::rnn::{GRUState, LSTMState};
 pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Embedding, LayerNorm, Linear, RmsNorm, RNN};
 

@@ -9,7 +9,7 @@ use candle_nn::{VarBuilder, RNN};
 
 use crate::error::Result;
 use crate::model::{Ctx, Model, ParamSpec};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 
 /// Serves exactly the tensors a layer generated to candle-nn's constructor,

@@ -7,11 +7,11 @@ use candle_nn::VarBuilder;
 
 use super::recurrent::Served;
 use super::*;
-use crate::init::Init;
 use crate::model::{Ctx, Model, ModelExt};
-use crate::presets;
+use crate::scheme::presets;
 use crate::scheme::Scheme;
 use crate::scheme::{constant, orthogonal, zeros};
+use crate::Init;
 
 const PATH: &str = "blocks.0.layer";
 
@@ -412,7 +412,7 @@ fn gru_names_shapes_bounds_and_steps() {
 
 #[test]
 fn other_dtypes_build_and_run() {
-    let init = Init::new(1).dtype(DType::BF16);
+    let init = Init::new(1).set_dtype(DType::BF16);
     let ctx = Ctx::init(&init).child("rnn");
     let lstm = Lstm::build(&super::lstm(3, 4), &ctx).unwrap();
     assert!(lstm.params().iter().all(|(_, t)| t.dtype() == DType::BF16));

@@ -12,7 +12,8 @@
 //! use reproducible::checkpoint::{self, Metadata};
 //! use reproducible::layers::{linear, Linear};
 //! use reproducible::model::{init_with_provenance, ModelExt};
-//! use reproducible::{DType, Device, Init};
+//! use candle_core::{DType, Device};
+//! use reproducible::Init;
 //!
 //! let (fc, provenance) = init_with_provenance::<Linear>(&linear(4, 2), &Init::new(7))?;
 //! let file = std::env::temp_dir().join(format!("doc-{}.safetensors", std::process::id()));

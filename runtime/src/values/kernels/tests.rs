@@ -7,6 +7,7 @@ use super::isa::{self, Isa, Task};
 use super::vec32::{self, V32};
 use super::*;
 use crate::generate::generate_with_path;
+use crate::generate::Element;
 use crate::math;
 use crate::scheme::{
     constant, dirac, eye, kaiming_normal, kaiming_uniform, normal, orthogonal, sparse, trunc_normal, uniform,
@@ -14,7 +15,6 @@ use crate::scheme::{
 };
 use crate::stream::Stream;
 use crate::transform::Draw;
-use crate::Element;
 
 /// The batched paths (everything but the reference) this machine runs.
 fn fast_paths() -> Vec<Path> {
@@ -387,12 +387,12 @@ fn generate_into_matches_generate() {
     let stream = Stream::new(4, "w", 1);
     let shape = [37, 513];
     for scheme in schemes() {
-        let want: Vec<half::bf16> = crate::generate(&stream, &scheme, &shape, None).unwrap();
+        let want: Vec<half::bf16> = crate::generate::generate(&stream, &scheme, &shape, None).unwrap();
         let mut got = vec![half::bf16::ZERO; want.len()];
         crate::generate::generate_into(&stream, &scheme, &shape, None, &mut got).unwrap();
         assert_eq!(got, want, "{scheme}");
         let region = [3..9, 7..500];
-        let want: Vec<f64> = crate::generate(&stream, &scheme, &shape, Some(&region)).unwrap();
+        let want: Vec<f64> = crate::generate::generate(&stream, &scheme, &shape, Some(&region)).unwrap();
         let mut got = vec![0f64; want.len()];
         crate::generate::generate_into(&stream, &scheme, &shape, Some(&region), &mut got).unwrap();
         assert!(
