@@ -31,4 +31,4 @@ target=(--target aarch64-unknown-linux-gnu)
 # The kernels against the scalar reference on every supported path (neon included).
 cargo test "${target[@]}" -p reproducible --lib kernels "$@"
 # SPEC.md's golden vectors and coordinates, on every supported path.
-cargo test "${target[@]}" -p reproducible-tests --test golden --test coordinates "$@"
+cargo test "${target[@]}" -p reproducible-tests --test integration "$@" -- golden:: coordinates::

@@ -1,0 +1,12 @@
+//! The integration tests, one module per concern, in one binary.
+
+pub mod candle;
+pub mod coordinates;
+pub mod golden;
+pub mod lock;
+pub mod model;
+pub mod parity;
+pub mod seed_story;
+pub mod statistics;
+pub mod train;
+pub mod ui;
