@@ -1,4 +1,4 @@
-//! The story of CONTEXT.md with an init lockfile: every change to the attention
+//! The seed story with an init lockfile: every change to the attention
 //! block's initial values becomes one reviewable line.
 //!
 //! Version 1 is locked. Version 2 adds `gamma` and an unused `Linear`: the check

@@ -1,4 +1,4 @@
-//! The story of CONTEXT.md with an init lockfile: `cargo run --example lockfile_story`.
+//! The seed story with an init lockfile: `cargo run --example lockfile_story`.
 //!
 //! The half day of debugging in the story came from nothing saying which
 //! parameters' initial values had changed, and why. Here version 1 of the

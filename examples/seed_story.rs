@@ -1,4 +1,4 @@
-//! The story of CONTEXT.md, re-enacted: `cargo run --example seed_story`.
+//! The seed story, re-enacted: `cargo run --example seed_story`.
 //!
 //! Version 1 of an attention block is tidied into version 2, which adds a `gamma`
 //! parameter and a `Linear` that `forward` never uses. With reproducible keyed

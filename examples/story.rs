@@ -1,4 +1,4 @@
-//! The story of CONTEXT.md: an attention block from CCT (Compact Convolutional
+//! The seed story: an attention block from CCT (Compact Convolutional
 //! Transformers, via timm), tidied into a second version that adds a parameter
 //! `gamma` and a `Linear` that `forward` never uses.
 //!
