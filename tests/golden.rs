@@ -138,7 +138,7 @@ fn values_match_bit_for_bit_on_every_kernel_path() {
 #[test]
 fn the_spread_covers_every_scheme_dtype_and_rank() {
     let g = golden();
-    for name in reproducible::scheme::SCHEME_NAMES {
+    for name in reproducible::scheme::names() {
         for dtype in ["f32", "f64", "f16", "bf16"] {
             assert!(
                 g.cases

@@ -147,6 +147,13 @@ impl Entry {
         }
     }
 
+    /// Whether the entry is a rename in code only: a field renamed with `key`
+    /// keeping its path, so its values and everything recorded about it but
+    /// the alias are unchanged. Such an entry is shown, but is no difference.
+    pub fn is_rename_in_code(&self) -> bool {
+        matches!(self, Entry::Renamed { from, to, changes } if from.path == to.path && changes.is_empty())
+    }
+
     /// Whether the entry holds a value change that nothing declared.
     pub fn is_undeclared(&self) -> bool {
         match self {
@@ -173,8 +180,9 @@ pub struct Diff {
 
 impl Diff {
     /// Whether the two manifests agree in every respect.
+    /// (renames in code only, which keep every value, count as the same).
     pub fn is_same(&self) -> bool {
-        self.seed.is_none() && self.model_version.is_none() && self.entries.is_empty()
+        self.seed.is_none() && self.model_version.is_none() && self.entries.iter().all(Entry::is_rename_in_code)
     }
 
     /// The number of parameters whose values changed with nothing declared.
@@ -257,6 +265,13 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Diff {
                 let changes = compare(a, b, true);
                 if changes.is_empty() {
                     unchanged += 1;
+                } else if let [Change::Alias { .. }] = changes[..] {
+                    // Renamed in code, path (hence values) kept by `key`.
+                    entries.push(Entry::Renamed {
+                        from: a.clone(),
+                        to: b.clone(),
+                        changes: Vec::new(),
+                    });
                 } else {
                     entries.push(Entry::Changed {
                         path: a.path.clone(),
@@ -314,22 +329,6 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Diff {
     }
 }
 
-/// `name(k=v, ...)` split into its name and arguments, for the canonical text form.
-fn scheme_parts(s: &Scheme) -> (String, Vec<(String, String)>) {
-    let text = s.to_string();
-    let (name, rest) = text.split_once('(').unwrap_or((&text, ")"));
-    let args = rest
-        .trim_end_matches(')')
-        .split(", ")
-        .filter(|a| !a.is_empty())
-        .map(|a| match a.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (String::new(), a.to_owned()),
-        })
-        .collect();
-    (name.to_owned(), args)
-}
-
 /// One record on one line: `[2, 4] f32, uniform(a=-0.5, b=0.5), version 1`.
 pub fn describe(r: &ParamRecord) -> String {
     let mut s = format!(
@@ -353,15 +352,15 @@ impl fmt::Display for Change {
         match self {
             Change::Version { from, to } => write!(f, "version {from} -> {to}"),
             Change::Scheme { from, to } => {
-                let ((n1, a1), (n2, a2)) = (scheme_parts(from), scheme_parts(to));
-                if n1 == n2 && a1.len() == a2.len() && a1.iter().zip(&a2).all(|(x, y)| x.0 == y.0) {
-                    let args: Vec<String> = a1
-                        .iter()
-                        .zip(&a2)
+                if from.name() == to.name() {
+                    let args: Vec<String> = from
+                        .arguments()
+                        .into_iter()
+                        .zip(to.arguments())
                         .filter(|(x, y)| x.1 != y.1)
                         .map(|(x, y)| format!("{} {} -> {}", x.0, x.1, y.1))
                         .collect();
-                    write!(f, "init {n1}: {}", args.join(", "))
+                    write!(f, "init {}: {}", from.name(), args.join(", "))
                 } else {
                     write!(f, "init {from} -> {to}")
                 }
@@ -402,6 +401,16 @@ impl fmt::Display for Entry {
         match self {
             Entry::Added(r) => write!(f, "added: {}: {}", printable(&r.path), describe(r)),
             Entry::Removed(r) => write!(f, "removed: {}: {}", printable(&r.path), describe(r)),
+            Entry::Renamed { from, to, .. } if self.is_rename_in_code() => {
+                let name = |r: &ParamRecord| printable(r.alias.as_deref().unwrap_or(&r.path)).into_owned();
+                write!(
+                    f,
+                    "renamed in code: {} -> {}, path `{}` kept (values kept)",
+                    name(from),
+                    name(to),
+                    printable(&to.path)
+                )
+            }
             Entry::Renamed { from, to, changes } => {
                 write!(f, "renamed: {} -> {}", printable(&from.path), printable(&to.path))?;
                 if from.digest == to.digest {

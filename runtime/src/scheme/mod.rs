@@ -19,7 +19,7 @@
 pub mod presets;
 mod text;
 
-pub use text::SCHEME_NAMES;
+pub use text::{names, signature, Arg, Kind, Signature};
 
 use crate::error::{Error, Result};
 use crate::transform::Draw;
@@ -557,7 +557,7 @@ mod tests {
             orthogonal().gain(2f64.sqrt()),
             sparse(0.1).std(0.02),
         ];
-        assert_eq!(all.len(), SCHEME_NAMES.len());
+        assert_eq!(all.len(), names().count());
         for s in all {
             let text = s.to_string();
             assert_eq!(text.parse::<Scheme>().unwrap(), s, "{text}");

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use reproducible_schemes::{Arg, Kind, Signature};
+
 use super::*;
 use crate::error::{closest, Error, Result};
 
@@ -37,21 +39,22 @@ impl FromStr for Nonlinearity {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Ok(match s {
-            "linear" => Nonlinearity::Linear,
-            "conv1d" | "conv2d" | "conv3d" | "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d" => {
-                Nonlinearity::Conv
-            }
-            "sigmoid" => Nonlinearity::Sigmoid,
-            "tanh" => Nonlinearity::Tanh,
-            "relu" => Nonlinearity::Relu,
-            "leaky_relu" => Nonlinearity::LeakyRelu,
-            "selu" => Nonlinearity::Selu,
+        let table = reproducible_schemes::NONLINEARITIES;
+        let variant = table.iter().find(|(name, _)| *name == s).map(|(_, v)| *v);
+        Ok(match variant {
+            Some("Linear") => Nonlinearity::Linear,
+            Some("Conv") => Nonlinearity::Conv,
+            Some("Sigmoid") => Nonlinearity::Sigmoid,
+            Some("Tanh") => Nonlinearity::Tanh,
+            Some("Relu") => Nonlinearity::Relu,
+            Some("LeakyRelu") => Nonlinearity::LeakyRelu,
+            Some("Selu") => Nonlinearity::Selu,
             _ => {
+                let names: Vec<&str> = table.iter().map(|(name, _)| *name).collect();
                 return Err(format!(
-                    "unknown nonlinearity `{s}`; expected one of linear, conv1d, conv2d, conv3d, \
-                     conv_transpose1d, conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu"
-                ))
+                    "unknown nonlinearity `{s}`; expected one of {}",
+                    names.join(", ")
+                ));
             }
         })
     }
@@ -61,84 +64,64 @@ impl FromStr for FanMode {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "fan_in" => Ok(FanMode::FanIn),
-            "fan_out" => Ok(FanMode::FanOut),
+        match reproducible_schemes::MODES
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, v)| *v)
+        {
+            Some("FanIn") => Ok(FanMode::FanIn),
+            Some("FanOut") => Ok(FanMode::FanOut),
             _ => Err(format!("unknown mode `{s}`; expected fan_in or fan_out")),
         }
     }
 }
 
-impl fmt::Display for Scheme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.name();
-        match *self {
-            Scheme::Uniform { a, b } => write!(f, "{name}(a={a:?}, b={b:?})"),
-            Scheme::Normal { mean, std } => write!(f, "{name}(mean={mean:?}, std={std:?})"),
-            Scheme::TruncNormal { mean, std, a, b } => {
-                write!(f, "{name}(mean={mean:?}, std={std:?}, a={a:?}, b={b:?})")
-            }
-            Scheme::Constant { val } => write!(f, "{name}(val={val:?})"),
-            Scheme::Zeros | Scheme::Ones | Scheme::Eye => write!(f, "{name}()"),
-            Scheme::Dirac { groups } => write!(f, "{name}(groups={groups})"),
+impl Scheme {
+    /// The scheme's row of the scheme table: its arguments, their kinds and
+    /// PyTorch's defaults.
+    pub fn signature(&self) -> &'static Signature {
+        signature(self.name()).expect("every scheme is in the table")
+    }
+
+    /// The arguments in the canonical text form, by name, in PyTorch's order:
+    /// what `Display` writes.
+    pub fn arguments(&self) -> Vec<(&'static str, String)> {
+        let num = |v: f64| format!("{v:?}");
+        let values: Vec<String> = match *self {
+            Scheme::Uniform { a, b } => vec![num(a), num(b)],
+            Scheme::Normal { mean, std } => vec![num(mean), num(std)],
+            Scheme::TruncNormal { mean, std, a, b } => vec![num(mean), num(std), num(a), num(b)],
+            Scheme::Constant { val } => vec![num(val)],
+            Scheme::Zeros | Scheme::Ones | Scheme::Eye => vec![],
+            Scheme::Dirac { groups } => vec![groups.to_string()],
             Scheme::XavierUniform { gain } | Scheme::XavierNormal { gain } | Scheme::Orthogonal { gain } => {
-                write!(f, "{name}(gain={gain:?})")
+                vec![num(gain)]
             }
             Scheme::KaimingUniform { a, mode, nonlinearity } | Scheme::KaimingNormal { a, mode, nonlinearity } => {
-                write!(
-                    f,
-                    "{name}(a={a:?}, mode={}, nonlinearity={})",
-                    mode.name(),
-                    nonlinearity.name()
-                )
+                vec![num(a), mode.name().to_owned(), nonlinearity.name().to_owned()]
             }
-            Scheme::Sparse { sparsity, std } => write!(f, "{name}(sparsity={sparsity:?}, std={std:?})"),
-        }
+            Scheme::Sparse { sparsity, std } => vec![num(sparsity), num(std)],
+        };
+        self.signature().args.iter().map(|a| a.name).zip(values).collect()
     }
 }
 
-/// The arguments each scheme takes, in positional order, with PyTorch's defaults.
-fn signature(name: &str) -> Option<&'static [(&'static str, Option<&'static str>)]> {
-    Some(match name {
-        "uniform" => &[("a", Some("0")), ("b", Some("1"))],
-        "normal" => &[("mean", Some("0")), ("std", Some("1"))],
-        "trunc_normal" => &[
-            ("mean", Some("0")),
-            ("std", Some("1")),
-            ("a", Some("-2")),
-            ("b", Some("2")),
-        ],
-        "constant" => &[("val", None)],
-        "zeros" | "ones" | "eye" => &[],
-        "dirac" => &[("groups", Some("1"))],
-        "xavier_uniform" | "xavier_normal" | "orthogonal" => &[("gain", Some("1"))],
-        "kaiming_uniform" | "kaiming_normal" => &[
-            ("a", Some("0")),
-            ("mode", Some("fan_in")),
-            ("nonlinearity", Some("leaky_relu")),
-        ],
-        "sparse" => &[("sparsity", None), ("std", Some("0.01"))],
-        _ => return None,
-    })
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let args: Vec<String> = self.arguments().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        write!(f, "{}({})", self.name(), args.join(", "))
+    }
 }
 
-/// Every scheme name the text form accepts.
-pub const SCHEME_NAMES: [&str; 14] = [
-    "uniform",
-    "normal",
-    "trunc_normal",
-    "constant",
-    "zeros",
-    "ones",
-    "eye",
-    "dirac",
-    "xavier_uniform",
-    "xavier_normal",
-    "kaiming_uniform",
-    "kaiming_normal",
-    "orthogonal",
-    "sparse",
-];
+/// Every scheme name the text form accepts, in the table's order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    reproducible_schemes::names()
+}
+
+/// The row of the scheme table named `name`: its arguments, kinds and defaults.
+pub fn signature(name: &str) -> Option<&'static Signature> {
+    reproducible_schemes::find(name)
+}
 
 impl FromStr for Scheme {
     type Err = Error;
@@ -156,16 +139,14 @@ impl FromStr for Scheme {
         let name_end = open.unwrap_or(input.len());
         let raw_name = input[..name_end].trim();
         let name = raw_name.strip_suffix('_').unwrap_or(raw_name);
-        let Some(sig) = signature(name) else {
-            let hint = closest(name, &SCHEME_NAMES)
+        let Some(sig) = reproducible_schemes::find(name).map(|s| s.args) else {
+            let known: Vec<&str> = names().collect();
+            let hint = closest(name, &known)
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             return Err(err(
                 0,
-                format!(
-                    "unknown init scheme `{raw_name}`{hint} (known: {})",
-                    SCHEME_NAMES.join(", ")
-                ),
+                format!("unknown init scheme `{raw_name}`{hint} (known: {})", known.join(", ")),
             ));
         };
         let mut values: Vec<Option<(String, usize)>> = vec![None; sig.len()];
@@ -190,8 +171,8 @@ impl FromStr for Scheme {
                     Some((key, value)) => {
                         positional = false;
                         let key = key.trim();
-                        let Some(slot) = sig.iter().position(|(n, _)| *n == key) else {
-                            let names: Vec<&str> = sig.iter().map(|(n, _)| *n).collect();
+                        let Some(slot) = sig.iter().position(|a| a.name == key) else {
+                            let names: Vec<&str> = sig.iter().map(|a| a.name).collect();
                             let hint = closest(key, &names)
                                 .map(|c| format!("; did you mean `{c}`?"))
                                 .unwrap_or_default();
@@ -216,7 +197,7 @@ impl FromStr for Scheme {
                     }
                 };
                 if values[slot].is_some() {
-                    return Err(err(col, format!("argument `{}` given twice", sig[slot].0)));
+                    return Err(err(col, format!("argument `{}` given twice", sig[slot].name)));
                 }
                 let value = value.trim_matches(|c| c == '\'' || c == '"').to_owned();
                 values[slot] = Some((value, col));
@@ -227,11 +208,13 @@ impl FromStr for Scheme {
             name,
             values: Vec::new(),
         };
-        for ((key, default), v) in sig.iter().zip(values) {
-            match (v, default) {
-                (Some((v, col)), _) => args.values.push((key, v, col)),
-                (None, Some(d)) => args.values.push((key, (*d).to_owned(), name_end)),
-                (None, None) => return Err(err(name_end, format!("`{name}` needs argument `{key}`"))),
+        for (arg, v) in sig.iter().zip(values) {
+            match (v, arg.default) {
+                (Some((v, col)), _) => args.values.push((arg.name, v, col)),
+                (None, Some(d)) => args.values.push((arg.name, d.to_owned(), name_end)),
+                (None, None) => {
+                    return Err(err(name_end, format!("`{name}` needs argument `{}`", arg.name)));
+                }
             }
         }
         args.build()
