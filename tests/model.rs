@@ -189,3 +189,225 @@ fn trainable_parameters_are_vars_an_optimizer_updates() {
         "the model's own tensor sees the update"
     );
 }
+
+/// Submodule versions (SPEC.md 12): the model of `tools/golden/modules.py`.
+pub mod versioned {
+    use reproducible::prelude::*;
+
+    #[derive(Clone, Copy)]
+    pub struct Cfg;
+
+    #[reproducible_model(config = Cfg)]
+    pub struct Extra {
+        #[param(shape = [3], init = normal(0.0, 1.0), version = 2)]
+        scale: Tensor,
+    }
+
+    #[reproducible_model(config = Cfg)]
+    pub struct Inner {
+        #[module(linear(3, 3))]
+        fc: Linear,
+        #[module(*cfg, version = 2)]
+        extra: Extra,
+    }
+
+    #[reproducible_model(config = Cfg)]
+    pub struct Versioned {
+        #[module(linear(4, 3))]
+        stem: Linear,
+        #[module(linear(3, 2), version = 2)]
+        head: Linear,
+        #[module(*cfg, count = 2, version = 3)]
+        blocks: Vec<Inner>,
+    }
+
+    /// `Versioned` before `head` was bumped: the same but for one version.
+    #[reproducible_model(config = Cfg)]
+    pub struct Unbumped {
+        #[module(linear(4, 3))]
+        stem: Linear,
+        #[module(linear(3, 2))]
+        head: Linear,
+        #[module(*cfg, count = 2, version = 3)]
+        blocks: Vec<Inner>,
+    }
+
+    #[reproducible::forward]
+    impl Extra {
+        pub fn scale(&self) -> &Tensor {
+            &self.scale
+        }
+    }
+
+    #[reproducible::forward]
+    impl Inner {
+        pub fn used(&self) -> (&Linear, &Extra) {
+            (&self.fc, &self.extra)
+        }
+    }
+
+    #[reproducible::forward]
+    impl Versioned {
+        pub fn used(&self) -> (&Linear, &Linear, &[Inner]) {
+            (&self.stem, &self.head, &self.blocks)
+        }
+    }
+
+    #[reproducible::forward]
+    impl Unbumped {
+        pub fn used(&self) -> (&Linear, &Linear, &[Inner]) {
+            (&self.stem, &self.head, &self.blocks)
+        }
+    }
+}
+
+#[test]
+fn submodule_versions_add_up_to_the_values_an_independent_implementation_gives() {
+    #[derive(serde::Deserialize)]
+    struct Golden {
+        cases: Vec<Case>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        path: String,
+        version: u32,
+        init: String,
+        bits: Vec<String>,
+    }
+    let golden: Golden = serde_json::from_str(include_str!("data/golden_modules_v1.json")).unwrap();
+    let init = Init::new(7);
+    let (model, provenance) =
+        reproducible::model::init_with_provenance::<versioned::Versioned>(&versioned::Cfg, &init).unwrap();
+    let params = bits(&model.parameters());
+    assert_eq!(params.len(), golden.cases.len());
+    for case in &golden.cases {
+        let got: Vec<String> = params[&case.path].iter().map(|b| format!("{b:08x}")).collect();
+        assert_eq!(got, case.bits, "{}", case.path);
+        let prov = provenance.iter().find(|p| p.path == case.path).unwrap();
+        assert_eq!(
+            (prov.version, prov.scheme.as_str()),
+            (case.version, case.init.as_str()),
+            "{}",
+            case.path
+        );
+    }
+}
+
+#[test]
+fn a_submodule_version_bump_rerolls_exactly_the_parameters_below_it() {
+    let init = Init::new(7);
+    let before = bits(&versioned::Unbumped::init(&versioned::Cfg, &init).unwrap().parameters());
+    let after = bits(&versioned::Versioned::init(&versioned::Cfg, &init).unwrap().parameters());
+    assert_eq!(before.len(), after.len());
+    for (path, b) in &before {
+        let a = &after[path];
+        if path.starts_with("head.") {
+            assert!(a.iter().zip(b).all(|(x, y)| x != y), "{path} was not re-rolled");
+        } else {
+            assert_eq!(a, b, "{path} changed");
+        }
+    }
+}
+
+/// One parameter per scheme of the table, with PyTorch's defaults for every
+/// argument that has one.
+pub mod every_scheme {
+    use reproducible::prelude::*;
+
+    pub struct Cfg;
+
+    #[reproducible_model(config = Cfg)]
+    pub struct EveryScheme {
+        #[param(shape = [4, 4], init = uniform())]
+        uniform: Tensor,
+        #[param(shape = [4, 4], init = normal())]
+        normal: Tensor,
+        #[param(shape = [4, 4], init = trunc_normal())]
+        trunc_normal: Tensor,
+        #[param(shape = [4, 4], init = constant(0.5))]
+        constant: Tensor,
+        #[param(shape = [4, 4], init = zeros())]
+        zeros: Tensor,
+        #[param(shape = [4, 4], init = ones())]
+        ones: Tensor,
+        #[param(shape = [4, 4], init = eye())]
+        eye: Tensor,
+        #[param(shape = [4, 4, 3], init = dirac())]
+        dirac: Tensor,
+        #[param(shape = [4, 4], init = xavier_uniform())]
+        xavier_uniform: Tensor,
+        #[param(shape = [4, 4], init = xavier_normal())]
+        xavier_normal: Tensor,
+        #[param(shape = [4, 4], init = kaiming_uniform())]
+        kaiming_uniform: Tensor,
+        #[param(shape = [4, 4], init = kaiming_normal())]
+        kaiming_normal: Tensor,
+        #[param(shape = [4, 4], init = orthogonal())]
+        orthogonal: Tensor,
+        #[param(shape = [4, 4], init = sparse(0.5))]
+        sparse: Tensor,
+    }
+
+    #[reproducible::forward]
+    impl EveryScheme {
+        pub fn all(&self) -> usize {
+            let Self {
+                uniform,
+                normal,
+                trunc_normal,
+                constant,
+                zeros,
+                ones,
+                eye,
+                dirac,
+                ..
+            } = self;
+            let Self {
+                xavier_uniform,
+                xavier_normal,
+                kaiming_uniform,
+                kaiming_normal,
+                orthogonal,
+                sparse,
+                ..
+            } = self;
+            [uniform, normal, trunc_normal, constant, zeros, ones, eye, dirac].len()
+                + [
+                    xavier_uniform,
+                    xavier_normal,
+                    kaiming_uniform,
+                    kaiming_normal,
+                    orthogonal,
+                    sparse,
+                ]
+                .len()
+        }
+    }
+}
+
+#[test]
+fn every_scheme_through_the_macro_is_the_runtime_parse_of_its_text() {
+    let (model, provenance) =
+        reproducible::model::init_with_provenance::<every_scheme::EveryScheme>(&every_scheme::Cfg, &Init::new(1))
+            .unwrap();
+    assert_eq!(model.all(), provenance.len());
+    // The macro covers the whole table: a scheme added to it fails here until
+    // the model above has it too.
+    let names: Vec<&str> = reproducible::scheme::names().collect();
+    assert_eq!(provenance.len(), names.len());
+    for name in names {
+        let sig = reproducible::scheme::signature(name).unwrap();
+        let required: Vec<&str> = sig.args.iter().filter(|a| a.default.is_none()).map(|_| "0.5").collect();
+        let text = format!("{name}({})", required.join(", "));
+        let parsed: reproducible::Scheme = text.parse().unwrap();
+        let prov = provenance
+            .iter()
+            .find(|p| p.path == name)
+            .unwrap_or_else(|| panic!("no `{name}` field"));
+        let expanded: reproducible::Scheme = prov.scheme.parse().unwrap();
+        assert_eq!(
+            expanded, parsed,
+            "`{text}`: the macro's expansion and the runtime's parse differ"
+        );
+    }
+}

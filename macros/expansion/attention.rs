@@ -13,26 +13,25 @@ pub struct Attention {
 impl ::reproducible::__private::Model for Attention {
     type Config = AttentionConfig;
     const MODEL_VERSION: u32 = 1u32;
-    #[allow(unused_variables, clippy::redundant_locals, clippy::unnecessary_cast)]
+    #[allow(unused_variables, clippy::redundant_locals)]
     fn build(
         cfg: &Self::Config,
-        ctx: &::reproducible::__private::Ctx,
+        __ctx: &::reproducible::__private::Ctx,
     ) -> ::reproducible::__private::Result<Self> {
-        let field_0 = <Linear as ::reproducible::__private::Model>::build(
+        let __field_0 = <Linear as ::reproducible::__private::Model>::build(
             &(linear_no_bias(cfg.dim, cfg.dim * 3)),
-            &ctx.child("qkv"),
+            &__ctx.child("qkv"),
         )?;
-        let field_1 = <Linear as ::reproducible::__private::Model>::build(
+        let __field_1 = <Linear as ::reproducible::__private::Model>::build(
             &(linear(cfg.dim, cfg.dim)),
-            &ctx.child("proj"),
+            &__ctx.child("proj"),
         )?;
-        let field_2 = ctx
+        let __field_2 = __ctx
             .param(
                 "alpha",
                 &::reproducible::__private::ParamSpec {
                     shape: ::std::vec![
-                        (1) as usize, (cfg.num_heads) as usize, (1) as usize, (1) as
-                        usize
+                        1, ::reproducible::__private::dim(cfg.num_heads), 1, 1
                     ],
                     scheme: ::reproducible::__private::Scheme::Ones,
                     version: 1u32,
@@ -40,48 +39,59 @@ impl ::reproducible::__private::Model for Attention {
                     trainable: false,
                 },
             )?;
-        let field_3 = ctx
+        let __field_3 = __ctx
             .param(
                 "gamma",
                 &::reproducible::__private::ParamSpec {
                     shape: ::std::vec![
-                        (1) as usize, (cfg.num_heads) as usize, (1) as usize, (1) as
-                        usize
+                        1, ::reproducible::__private::dim(cfg.num_heads), 1, 1
                     ],
                     scheme: ::reproducible::__private::Scheme::Normal {
-                        mean: (0.0) as f64,
-                        std: (1.0) as f64,
+                        mean: 0.0,
+                        std: 1.0,
                     },
                     version: 2u32,
                     dtype: ::core::option::Option::None,
                     trainable: true,
                 },
             )?;
-        let field_4 = cfg.num_heads;
-        let field_5 = Dropout::new(cfg.attn_drop);
+        let __field_4 = cfg.num_heads;
+        let __field_5 = Dropout::new(cfg.attn_drop);
         ::core::result::Result::Ok(Self {
-            qkv: field_0,
-            proj: field_1,
-            alpha: field_2,
-            gamma: field_3,
-            num_heads: field_4,
-            attn_drop: field_5,
+            qkv: __field_0,
+            proj: __field_1,
+            alpha: __field_2,
+            gamma: __field_3,
+            num_heads: __field_4,
+            attn_drop: __field_5,
         })
     }
     fn visit_params<'a>(
         &'a self,
-        f: &mut dyn ::core::ops::FnMut(&str, &'a ::reproducible::__private::Tensor, bool),
+        __f: &mut dyn ::core::ops::FnMut(
+            &str,
+            &'a ::reproducible::__private::Tensor,
+            bool,
+        ),
     ) {
         <Linear as ::reproducible::__private::Model>::visit_params(
             &self.qkv,
-            &mut |p, t, tr| f(&::std::format!("{}.{}", "qkv", p), t, tr),
+            &mut |__path, __tensor, __trainable| __f(
+                &::std::format!("{}.{}", "qkv", __path),
+                __tensor,
+                __trainable,
+            ),
         );
         <Linear as ::reproducible::__private::Model>::visit_params(
             &self.proj,
-            &mut |p, t, tr| f(&::std::format!("{}.{}", "proj", p), t, tr),
+            &mut |__path, __tensor, __trainable| __f(
+                &::std::format!("{}.{}", "proj", __path),
+                __tensor,
+                __trainable,
+            ),
         );
-        f("alpha", &self.alpha, false);
-        f("gamma", &self.gamma, true);
+        __f("alpha", &self.alpha, false);
+        __f("gamma", &self.gamma, true);
     }
 }
 #[automatically_derived]
@@ -110,34 +120,48 @@ impl Attention {
     }
 }
 const _: () = {
-    if !::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses>::USED,
+    if !(::reproducible::__private::contains(
+        <Attention as ::reproducible::__private::ForwardUses<
+            14695981039346656037u64,
+        >>::USED,
         "qkv",
-    ) {
+    )) {
         ::core::panic!(
             "submodule `qkv` of `Attention` is never used in `forward`; use it, delete it, or mark it `#[module(..., unused = \"reason\")]`"
         );
     }
-    if !::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses>::USED,
+};
+const _: () = {
+    if !(::reproducible::__private::contains(
+        <Attention as ::reproducible::__private::ForwardUses<
+            14695981039346656037u64,
+        >>::USED,
         "proj",
-    ) {
+    )) {
         ::core::panic!(
             "submodule `proj` of `Attention` is never used in `forward`; use it, delete it, or mark it `#[module(..., unused = \"reason\")]`"
         );
     }
-    if !::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses>::USED,
+};
+const _: () = {
+    if !(::reproducible::__private::contains(
+        <Attention as ::reproducible::__private::ForwardUses<
+            14695981039346656037u64,
+        >>::USED,
         "alpha",
-    ) {
+    )) {
         ::core::panic!(
             "parameter `alpha` of `Attention` is never used in `forward`; use it, delete it, or mark it `#[param(..., unused = \"reason\")]`"
         );
     }
-    if !::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses>::USED,
+};
+const _: () = {
+    if !(::reproducible::__private::contains(
+        <Attention as ::reproducible::__private::ForwardUses<
+            14695981039346656037u64,
+        >>::USED,
         "gamma",
-    ) {
+    )) {
         ::core::panic!(
             "parameter `gamma` of `Attention` is never used in `forward`; use it, delete it, or mark it `#[param(..., unused = \"reason\")]`"
         );
@@ -158,7 +182,7 @@ impl Module for Attention {
 }
 #[automatically_derived]
 #[doc(hidden)]
-impl ::reproducible::__private::ForwardUses for Attention {
+impl ::reproducible::__private::ForwardUses<14695981039346656037u64> for Attention {
     const USED: &'static [&'static str] = &[
         "alpha",
         "attn_drop",

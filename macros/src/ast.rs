@@ -1,20 +1,29 @@
-//! A typed view of the model struct that keeps the original syn nodes and spans.
+//! A typed view of the model struct that keeps the original syn nodes and
+//! spans. Each field's attribute is resolved here, once, into typed values
+//! (the scheme already turned into code, versions into numbers, required keys
+//! present), so that expansion cannot fail; a field whose attribute has
+//! mistakes is [`Kind::Invalid`], with its errors recorded.
 
 use proc_macro2::TokenStream;
-use syn::{Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Ident, PathArguments, Type};
+use syn::ext::IdentExt;
+use syn::{Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Ident, LitStr, PathArguments, Type};
 
 use crate::attr::{self, ModelArgs, ModuleAttr, ParamAttr};
 use crate::errors::Errors;
+use crate::schemes;
 
 pub struct Model {
     pub input: DeriveInput,
-    pub args: ModelArgs,
+    pub config: Option<Type>,
+    pub version: u32,
+    /// The forward parts (`#[reproducible::forward(part)]`); one unnamed part
+    /// when the model names none.
+    pub forward: Vec<Option<Ident>>,
     pub fields: Vec<Field>,
 }
 
 pub struct Field {
     pub ident: Ident,
-    pub ty: Type,
     pub kind: Kind,
     /// Every `#[param]`/`#[module]`/`#[config]` attribute, for the "two kinds" check.
     pub kind_attrs: Vec<Attribute>,
@@ -24,17 +33,43 @@ pub struct Field {
 // One value per field, built once per compile: size does not matter, directness does.
 #[allow(clippy::large_enum_variant)]
 pub enum Kind {
-    Param(ParamAttr),
-    Module(ModuleAttr, Container),
+    Param(Param),
+    Module(Module),
     Config(Option<Expr>),
+    /// No kind attribute.
     Missing,
+    /// A kind attribute with mistakes (already reported).
+    Invalid,
+}
+
+/// A `#[param]` field, resolved.
+pub struct Param {
+    /// The dimensions as code of type `Vec<usize>`, each spanned at its expression.
+    pub shape: TokenStream,
+    /// Code of type `Scheme`.
+    pub scheme: TokenStream,
+    pub version: u32,
+    pub key: Option<LitStr>,
+    pub frozen: bool,
+    pub dtype: Option<Ident>,
+    pub unused: Option<LitStr>,
+}
+
+/// A `#[module]` field, resolved.
+pub struct Module {
+    pub config: Expr,
+    pub container: Container,
+    pub key: Option<LitStr>,
+    /// `version = N`: every parameter below is drawn at its own version plus `N - 1`.
+    pub version: u32,
+    pub unused: Option<LitStr>,
 }
 
 /// How a submodule field holds its module(s).
 pub enum Container {
-    One,
-    List(Type),
-    Optional(Type),
+    One(Type),
+    List { inner: Type, count: Expr },
+    Optional { inner: Type, when: Expr },
 }
 
 const KIND_ATTRS: [&str; 3] = ["param", "module", "config"];
@@ -43,28 +78,29 @@ pub fn is_kind_attr(attr: &Attribute) -> bool {
     KIND_ATTRS.iter().any(|k| attr.path().is_ident(k))
 }
 
-/// `Vec<T>` -> List(T), `Option<T>` -> Optional(T), anything else -> One.
-fn container(ty: &Type) -> Container {
-    if let Type::Path(p) = ty {
-        if let Some(last) = p.path.segments.last() {
-            if let PathArguments::AngleBracketed(args) = &last.arguments {
-                if let Some(GenericArgument::Type(inner)) = args.args.first() {
-                    if last.ident == "Vec" {
-                        return Container::List(inner.clone());
-                    }
-                    if last.ident == "Option" {
-                        return Container::Optional(inner.clone());
-                    }
-                }
-            }
-        }
-    }
-    Container::One
+/// `Vec<T>` -> `("Vec", T)`, `Option<T>` -> `("Option", T)`.
+fn wrapper(ty: &Type) -> Option<(&'static str, Type)> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(GenericArgument::Type(inner)) = args.args.first() else {
+        return None;
+    };
+    ["Vec", "Option"]
+        .into_iter()
+        .find(|w| last.ident == w)
+        .map(|w| (w, inner.clone()))
 }
 
 impl Model {
     pub fn from_syn(args: TokenStream, input: DeriveInput, errors: &Errors) -> Option<Model> {
-        let args = attr::model_args(args, errors);
+        let ModelArgs {
+            config,
+            version,
+            forward,
+        } = attr::model_args(args, errors);
         let named = match &input.data {
             Data::Struct(s) => match &s.fields {
                 Fields::Named(named) => named.named.iter().cloned().collect::<Vec<_>>(),
@@ -104,39 +140,180 @@ impl Model {
                 let cfg_attr = f.attrs.iter().find(|a| a.path().is_ident("cfg")).cloned();
                 let kind = match kind_attrs.first() {
                     None => Kind::Missing,
-                    Some(a) if a.path().is_ident("param") => Kind::Param(attr::param(a, errors)),
-                    Some(a) if a.path().is_ident("module") => Kind::Module(attr::module(a, errors), container(&f.ty)),
+                    Some(a) if a.path().is_ident("param") => {
+                        param(&ident, &input.ident, attr::param(a, errors), errors)
+                    }
+                    Some(a) if a.path().is_ident("module") => {
+                        module(&ident, &input.ident, &f.ty, attr::module(a, errors), errors)
+                    }
                     Some(a) => Kind::Config(attr::config(a, errors)),
                 };
                 Field {
                     ident,
-                    ty: f.ty,
                     kind,
                     kind_attrs,
                     cfg_attr,
                 }
             })
             .collect();
-        Some(Model { input, args, fields })
+        Some(Model {
+            input,
+            config,
+            version: version.map_or(1, |v| v.base10_parse().unwrap_or(1)),
+            forward: forward.map_or_else(|| vec![None], |parts| parts.into_iter().map(Some).collect()),
+            fields,
+        })
+    }
+}
+
+/// Resolves a `#[param]`: its required keys, its scheme (checked against the
+/// scheme table) and its shape.
+fn param(ident: &Ident, model: &Ident, p: ParamAttr, errors: &Errors) -> Kind {
+    let before = errors.len();
+    if p.shape.is_none() {
+        errors.spanned(
+            &p.attr,
+            format!("parameter `{ident}` of `{model}` needs `shape = [..]`"),
+        );
+    }
+    if p.init.is_none() {
+        errors.spanned(
+            &p.attr,
+            format!("parameter `{ident}` of `{model}` needs `init = ..`, e.g. `init = normal(0.0, 0.02)`"),
+        );
+    }
+    let scheme = p.init.as_ref().map(|init| schemes::init(init, errors));
+    let shape = p.shape.as_ref().map(|s| schemes::shape(s, errors));
+    if let Some(d) = &p.dtype {
+        if !["F32", "F64", "F16", "BF16"].contains(&d.to_string().as_str()) {
+            errors.spanned(d, format!("unknown dtype `{d}`; expected F32, F64, F16 or BF16"));
+        }
+    }
+    check_reason(p.unused.as_ref(), errors);
+    match (shape, scheme) {
+        (Some(shape), Some(scheme)) if errors.len() == before => Kind::Param(Param {
+            shape,
+            scheme,
+            version: p.version.map_or(1, |v| v.base10_parse().unwrap_or(1)),
+            key: p.key,
+            frozen: p.frozen,
+            dtype: p.dtype,
+            unused: p.unused,
+        }),
+        _ => Kind::Invalid,
+    }
+}
+
+/// Resolves a `#[module]`: its config, and its container's key (`count` for a
+/// `Vec`, `when` for an `Option`).
+fn module(ident: &Ident, model: &Ident, ty: &Type, m: ModuleAttr, errors: &Errors) -> Kind {
+    let before = errors.len();
+    let wrapper = wrapper(ty);
+    let is = |w: &str| wrapper.as_ref().is_some_and(|(name, _)| *name == w);
+    if m.config.is_none() {
+        errors.spanned(
+            &m.attr,
+            format!(
+                "submodule `{ident}` of `{model}` needs its config as the first argument, \
+                 e.g. `#[module(linear(cfg.dim, cfg.dim))]` or `#[module(cfg.block)]`"
+            ),
+        );
+    }
+    if is("Vec") && m.count.is_none() {
+        errors.spanned(
+            &m.attr,
+            format!("`{ident}` is a `Vec` of submodules and needs `count = ..`"),
+        );
+    }
+    if is("Option") && m.when.is_none() {
+        errors.spanned(
+            &m.attr,
+            format!("`{ident}` is an `Option` submodule and needs `when = ..` (a bool computed from `cfg`)"),
+        );
+    }
+    if let (Some(count), false) = (&m.count, is("Vec")) {
+        errors.spanned(
+            count,
+            format!("`count` needs the field type to be `Vec<_>`; `{ident}` is not"),
+        );
+    }
+    if let (Some(when), false) = (&m.when, is("Option")) {
+        errors.spanned(
+            when,
+            format!("`when` needs the field type to be `Option<_>`; `{ident}` is not"),
+        );
+    }
+    let version = m.version.as_ref().map_or(1, |v| v.base10_parse().unwrap_or(1));
+    if version == 0 {
+        errors.spanned(
+            m.version.as_ref().expect("a version of 0 was written"),
+            "a submodule's `version` starts at 1 (its parameters' own versions); bump it to re-roll them",
+        );
+    }
+    check_reason(m.unused.as_ref(), errors);
+    if errors.len() > before {
+        return Kind::Invalid;
+    }
+    let (Some(config), container) = (m.config, wrapper) else {
+        return Kind::Invalid;
+    };
+    let container = match (container, m.count, m.when) {
+        (Some(("Vec", inner)), Some(count), _) => Container::List { inner, count },
+        (Some(("Option", inner)), _, Some(when)) => Container::Optional { inner, when },
+        _ => Container::One(ty.clone()),
+    };
+    Kind::Module(Module {
+        config,
+        container,
+        key: m.key,
+        version,
+        unused: m.unused,
+    })
+}
+
+fn check_reason(unused: Option<&LitStr>, errors: &Errors) {
+    if let Some(u) = unused {
+        if u.value().trim().is_empty() {
+            errors.spanned(
+                u,
+                "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`",
+            );
+        }
     }
 }
 
 impl Field {
     /// The stream path segment: the alias if given, else the field name.
     pub fn key(&self) -> Option<String> {
+        let key = match &self.kind {
+            Kind::Param(p) => p.key.as_ref(),
+            Kind::Module(m) => m.key.as_ref(),
+            _ => return None,
+        };
+        Some(key.map_or_else(|| self.ident.unraw().to_string(), LitStr::value))
+    }
+
+    /// The `key = ".."` literal, when the field has one.
+    pub fn key_literal(&self) -> Option<&LitStr> {
         match &self.kind {
-            Kind::Param(p) => Some(p.key.as_ref().map_or_else(|| self.ident.to_string(), |k| k.value())),
-            Kind::Module(m, _) => Some(m.key.as_ref().map_or_else(|| self.ident.to_string(), |k| k.value())),
+            Kind::Param(p) => p.key.as_ref(),
+            Kind::Module(m) => m.key.as_ref(),
             _ => None,
         }
     }
 
-    /// Whether the forward code must read this field.
-    pub fn checked(&self) -> bool {
+    /// The `unused = ".."` opt-out, for parameters and submodules.
+    pub fn unused(&self) -> Option<&LitStr> {
         match &self.kind {
-            Kind::Param(p) => p.unused.is_none(),
-            Kind::Module(m, _) => m.unused.is_none(),
-            _ => false,
+            Kind::Param(p) => p.unused.as_ref(),
+            Kind::Module(m) => m.unused.as_ref(),
+            _ => None,
         }
+    }
+
+    /// Whether the forward code is checked against this field: parameters and
+    /// submodules must be read, or be opted out and then not read.
+    pub fn is_checked(&self) -> bool {
+        matches!(self.kind, Kind::Param(_) | Kind::Module(_))
     }
 }

@@ -57,17 +57,18 @@ pub struct ParamAttr {
 
 pub const PARAM_KEYS: &[&str] = &["shape", "init", "version", "key", "frozen", "dtype", "unused"];
 
-/// `#[module(config_expr, count = .., when = .., key = "..", unused = "..")]`.
+/// `#[module(config_expr, count = .., when = .., key = "..", version = N, unused = "..")]`.
 pub struct ModuleAttr {
     pub attr: Attribute,
     pub config: Option<Expr>,
     pub count: Option<Expr>,
     pub when: Option<Expr>,
     pub key: Option<LitStr>,
+    pub version: Option<LitInt>,
     pub unused: Option<LitStr>,
 }
 
-pub const MODULE_KEYS: &[&str] = &["count", "when", "key", "unused"];
+pub const MODULE_KEYS: &[&str] = &["count", "when", "key", "version", "unused"];
 
 /// Tracks keys seen in one attribute to report duplicates.
 struct Seen<'a> {
@@ -200,6 +201,7 @@ pub fn module(attr: &Attribute, errors: &Errors) -> ModuleAttr {
         count: None,
         when: None,
         key: None,
+        version: None,
         unused: None,
     };
     let args = match parse_args(attr) {
@@ -223,13 +225,6 @@ pub fn module(attr: &Attribute, errors: &Errors) -> ModuleAttr {
             ),
             Arg::KeyValue { key, value } => {
                 let name = key.to_string();
-                if name == "version" {
-                    errors.spanned(
-                        &key,
-                        "`version` applies to parameters; bump the `version` of the submodule's own parameters",
-                    );
-                    continue;
-                }
                 if !MODULE_KEYS.contains(&name.as_str()) {
                     unknown(&key, "module", MODULE_KEYS, errors);
                     continue;
@@ -241,6 +236,7 @@ pub fn module(attr: &Attribute, errors: &Errors) -> ModuleAttr {
                     "count" => out.count = Some(value),
                     "when" => out.when = Some(value),
                     "key" => out.key = lit_str(&value, &key, errors),
+                    "version" => out.version = lit_int(&value, &key, errors),
                     "unused" => out.unused = lit_str(&value, &key, errors),
                     _ => unreachable!("checked against MODULE_KEYS"),
                 }
@@ -271,16 +267,20 @@ pub fn config(attr: &Attribute, errors: &Errors) -> Option<Expr> {
     }
 }
 
-/// The arguments of `#[reproducible_model(config = Type, version = N)]`.
+/// The arguments of `#[reproducible_model(config = Type, version = N, forward = [part, ..])]`.
 pub struct ModelArgs {
     pub config: Option<Type>,
     pub version: Option<LitInt>,
+    /// The names of the `#[reproducible::forward(part)]` impls, when the
+    /// forward code spans several.
+    pub forward: Option<Vec<Ident>>,
 }
 
 pub fn model_args(tokens: TokenStream, errors: &Errors) -> ModelArgs {
     let mut out = ModelArgs {
         config: None,
         version: None,
+        forward: None,
     };
     let parser = |input: ParseStream| -> syn::Result<()> {
         let mut seen = Seen {
@@ -303,13 +303,27 @@ pub fn model_args(tokens: TokenStream, errors: &Errors) -> ModelArgs {
                         out.version = lit_int(&value, &key, errors);
                     }
                 }
+                "forward" => {
+                    let content;
+                    syn::bracketed!(content in input);
+                    let parts = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                    if parts.is_empty() {
+                        errors.spanned(
+                            &key,
+                            "`forward = [..]` names at least one part, e.g. `forward = [features, head]`",
+                        );
+                    }
+                    if seen.first(&key) {
+                        out.forward = Some(parts.into_iter().collect());
+                    }
+                }
                 other => {
                     let _: Expr = input.parse()?;
                     errors.spanned(
                         &key,
                         format!(
-                            "unknown key `{other}` in `#[reproducible_model]`{} (known keys: config, version)",
-                            did_you_mean(other, &["config", "version"])
+                            "unknown key `{other}` in `#[reproducible_model]`{} (known keys: config, version, forward)",
+                            did_you_mean(other, &["config", "version", "forward"])
                         ),
                     );
                 }

@@ -20,8 +20,9 @@ impl Errors {
         self.errors.borrow_mut().push(error);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.errors.borrow().is_empty()
+    /// How many errors so far.
+    pub fn len(&self) -> usize {
+        self.errors.borrow().len()
     }
 
     pub fn finish(self) -> Result<(), syn::Error> {

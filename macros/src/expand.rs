@@ -1,32 +1,36 @@
-//! Code generation: `Model` impl, `init`/`load` constructors, the unused-parameter check.
+//! Code generation: `Model` impl, `init`/`load` constructors, the
+//! unused-parameter checks. Everything was resolved in `ast.rs` and validated
+//! in `valid.rs`, so nothing here can fail.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Expr};
 
-use crate::ast::{self, Container, Kind, Model};
+use crate::ast::{self, Container, Field, Kind, Model};
 use crate::errors::Errors;
-use crate::{schemes, valid};
+use crate::{fallback, forward, valid};
 
+/// `#[reproducible_model]`: parse and resolve, validate, expand; on any error,
+/// the user's struct with stub impls, so the rest of the crate still
+/// type-checks, and every error at once.
 pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
     let input: DeriveInput = match syn::parse2(input) {
         Ok(i) => i,
         Err(e) => return e.to_compile_error(),
     };
     let errors = Errors::default();
-    // Parse, validate, and expand only what validated (expansion trusts it).
-    let code = ast::Model::from_syn(args, input.clone(), &errors).and_then(|m| {
-        valid::check(&m, &errors);
-        errors.is_empty().then(|| expand(&m, &errors))
-    });
-    match (errors.finish(), code) {
-        (Ok(()), Some(code)) => code,
-        (result, _) => {
-            // Keep the user's struct so the rest of the crate still type-checks.
+    let model = ast::Model::from_syn(args, input.clone(), &errors);
+    if let Some(m) = &model {
+        valid::check(m, &errors);
+    }
+    match (errors.finish(), model) {
+        (Ok(()), Some(model)) => expand(&model),
+        (result, model) => {
             let item = stripped(&input);
+            let stubs = model.as_ref().map(fallback::stubs);
             let errors = result.err().map(|e| e.to_compile_error());
-            quote!(#item #errors)
+            quote!(#item #stubs #errors)
         }
     }
 }
@@ -37,7 +41,7 @@ fn local(name: &str) -> Ident {
 }
 
 /// The struct without our helper attributes.
-fn stripped(input: &DeriveInput) -> DeriveInput {
+pub fn stripped(input: &DeriveInput) -> DeriveInput {
     let mut item = input.clone();
     if let syn::Data::Struct(s) = &mut item.data {
         for f in s.fields.iter_mut() {
@@ -47,182 +51,50 @@ fn stripped(input: &DeriveInput) -> DeriveInput {
     item
 }
 
-fn expand(model: &Model, errors: &Errors) -> TokenStream {
+/// The config type (`()` when none was named; an error says so).
+pub fn config_type(model: &Model) -> TokenStream {
+    model.config.as_ref().map_or_else(|| quote!(()), |t| quote!(#t))
+}
+
+fn expand(model: &Model) -> TokenStream {
     let item = stripped(&model.input);
     let name = &model.input.ident;
     let (impl_generics, ty_generics, where_clause) = model.input.generics.split_for_impl();
-    let config_ty = model.args.config.as_ref().map_or_else(|| quote!(()), |t| quote!(#t));
-    let version = model
-        .args
-        .version
-        .as_ref()
-        .map_or(1u32, |v| v.base10_parse().expect("validated"));
+    let config_ty = config_type(model);
+    let version = model.version;
 
     // Hygiene: the constructor's own names are `mixed_site`, so the expressions
     // the user writes in attributes (which see only `cfg`) can neither see nor
-    // be shadowed by them, whatever the fields are called.
-    let ctx = local("ctx");
+    // be shadowed by them, whatever the fields are called; and `__`-prefixed,
+    // as serde_derive's, so that no constant of the user's turns a binding
+    // into a pattern.
+    let ctx = local("__ctx");
     let mut builds = Vec::new();
     let mut visits = Vec::new();
     let mut inits = Vec::new();
-    let mut checks = Vec::new();
     for (index, field) in model.fields.iter().enumerate() {
         let ident = &field.ident;
-        let value = format_ident!("field_{}", index, span = Span::mixed_site());
+        let value = format_ident!("__field_{}", index, span = Span::mixed_site());
         inits.push(quote!(#ident: #value));
-        let key = field.key().unwrap_or_default();
-        // A field renamed with `key = "old"`: its path in code is recorded as the alias.
-        let code = ident.to_string();
-        let child = if key == code {
-            quote!(#ctx.child(#key))
-        } else {
-            quote!(#ctx.child_as(#key, #code))
-        };
-        match &field.kind {
-            Kind::Param(p) => {
-                let shape = match p.shape.as_ref().expect("validated") {
-                    Expr::Array(a) => {
-                        let dims = a.elems.iter().map(|d| quote_spanned!(d.span()=> (#d) as usize));
-                        quote!(::std::vec![#(#dims),*])
-                    }
-                    other => quote_spanned!(other.span()=> ::std::vec::Vec::<usize>::from(#other)),
-                };
-                let scheme = schemes::init(p.init.as_ref().expect("validated"), errors);
-                let version = p
-                    .version
-                    .as_ref()
-                    .map_or(1u32, |v| v.base10_parse().expect("validated"));
-                let dtype = match &p.dtype {
-                    Some(d) => quote!(::core::option::Option::Some(::reproducible::__private::DType::#d)),
-                    None => quote!(::core::option::Option::None),
-                };
-                let trainable = !p.frozen;
-                let spec = quote! {
-                    &::reproducible::__private::ParamSpec {
-                        shape: #shape,
-                        scheme: #scheme,
-                        version: #version,
-                        dtype: #dtype,
-                        trainable: #trainable,
-                    }
-                };
-                builds.push(if key == code {
-                    quote!(let #value = #ctx.param(#key, #spec)?;)
-                } else {
-                    quote!(let #value = #ctx.param_as(#key, #code, #spec)?;)
-                });
-                visits.push(quote!(f(#key, &self.#ident, #trainable);));
-            }
-            Kind::Module(m, container) => {
-                let config = m.config.as_ref().expect("validated");
-                let config_of = |index: &TokenStream| match config {
-                    Expr::Closure(_) => quote_spanned!(config.span()=> &((#config)(#index))),
-                    _ => quote_spanned!(config.span()=> &(#config)),
-                };
-                let ty = match container {
-                    Container::One => &field.ty,
-                    Container::List(inner) | Container::Optional(inner) => inner,
-                };
-                // Spanned at the field's type: a type that is not a `Model` gets one
-                // trait-bound error there (rustc merges the identical ones).
-                let build = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::build);
-                let visit = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::visit_params);
-                match container {
-                    Container::One => {
-                        let cfg = config_of(&quote!(0usize));
-                        builds.push(quote! {
-                            let #value = #build(#cfg, &#child)?;
-                        });
-                        visits.push(
-                            quote!(#visit(&self.#ident, &mut |p, t, tr| f(&::std::format!("{}.{}", #key, p), t, tr));),
-                        );
-                    }
-                    Container::List(_) => {
-                        let count = m.count.as_ref().expect("validated");
-                        let (list, n, modules, i) = (local("list"), local("count"), local("modules"), local("index"));
-                        let i = quote!(#i);
-                        let cfg = config_of(&i);
-                        builds.push(quote! {
-                            let #value = {
-                                let #list = #child;
-                                let #n: usize = (#count) as usize;
-                                let mut #modules = ::std::vec::Vec::with_capacity(#n);
-                                for #i in 0..#n {
-                                    #modules.push(#build(#cfg, &#list.child(&::std::string::ToString::to_string(&#i)))?);
-                                }
-                                #modules
-                            };
-                        });
-                        visits.push(quote! {
-                            for (index, module) in self.#ident.iter().enumerate() {
-                                #visit(module, &mut |p, t, tr| f(&::std::format!("{}.{}.{}", #key, index, p), t, tr));
-                            }
-                        });
-                    }
-                    Container::Optional(_) => {
-                        let when = m.when.as_ref().expect("validated");
-                        let cfg = config_of(&quote!(0usize));
-                        builds.push(quote! {
-                            let #value = if #when {
-                                ::core::option::Option::Some(#build(#cfg, &#child)?)
-                            } else {
-                                ::core::option::Option::None
-                            };
-                        });
-                        visits.push(quote! {
-                            if let ::core::option::Option::Some(module) = &self.#ident {
-                                #visit(module, &mut |p, t, tr| f(&::std::format!("{}.{}", #key, p), t, tr));
-                            }
-                        });
-                    }
-                }
-            }
-            Kind::Config(expr) => {
-                let expr_value = match expr {
-                    Some(e) => quote_spanned!(e.span()=> #e),
-                    None => quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&cfg.#ident)),
-                };
-                builds.push(quote!(let #value = #expr_value;));
-            }
-            Kind::Missing => {}
-        }
-        if field.checked() {
-            let (what, attr) = match field.kind {
-                Kind::Param(_) => ("parameter", "param"),
-                _ => ("submodule", "module"),
-            };
-            let message = format!(
-                "{what} `{ident}` of `{name}` is never used in `forward`; use it, delete it, \
-                 or mark it `#[{attr}(..., unused = \"reason\")]`"
-            );
-            let field_name = ident.to_string();
-            checks.push(quote_spanned! {ident.span()=>
-                if !::reproducible::__private::contains(
-                    <#name #ty_generics as ::reproducible::__private::ForwardUses>::USED,
-                    #field_name,
-                ) {
-                    ::core::panic!(#message);
-                }
-            });
-        }
+        let (build, visit) = field_code(field, &ctx, &value);
+        builds.push(build);
+        visits.extend(visit);
     }
-
+    let checks = checks(model);
     let generic = !model.input.generics.params.is_empty();
-    // Non-generic models check in a free constant, evaluated by every build
+    // Non-generic models check in free constants, evaluated by every build
     // (even `cargo check`); generic ones when `build` is instantiated.
-    let (free_check, assoc_check, use_check) = if checks.is_empty() {
-        (quote!(), quote!(), quote!())
-    } else if generic {
+    let (free_checks, assoc_checks, use_checks) = if generic {
+        let consts: Vec<Ident> = (0..checks.len())
+            .map(|i| format_ident!("__REPRODUCIBLE_CHECK_{}", i))
+            .collect();
         (
             quote!(),
-            quote! {
-                #[doc(hidden)]
-                const __REPRODUCIBLE_UNUSED_CHECK: () = { #(#checks)* };
-            },
-            quote!(let () = Self::__REPRODUCIBLE_UNUSED_CHECK;),
+            quote! { #( #[doc(hidden)] const #consts: () = { #checks }; )* },
+            quote! { #( let () = Self::#consts; )* },
         )
     } else {
-        (quote!(const _: () = { #(#checks)* };), quote!(), quote!())
+        (quote! { #( const _: () = { #checks }; )* }, quote!(), quote!())
     };
     let doc_init = format!(" Builds `{name}` with every parameter drawn from its own keyed stream under `init`.");
     let doc_load = format!(
@@ -237,19 +109,19 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
             type Config = #config_ty;
             const MODEL_VERSION: u32 = #version;
 
-            #[allow(unused_variables, clippy::redundant_locals, clippy::unnecessary_cast)]
+            #[allow(unused_variables, clippy::redundant_locals)]
             fn build(
                 cfg: &Self::Config,
                 #ctx: &::reproducible::__private::Ctx,
             ) -> ::reproducible::__private::Result<Self> {
-                #use_check
+                #use_checks
                 #(#builds)*
                 ::core::result::Result::Ok(Self { #(#inits),* })
             }
 
             fn visit_params<'a>(
                 &'a self,
-                f: &mut dyn ::core::ops::FnMut(&str, &'a ::reproducible::__private::Tensor, bool),
+                __f: &mut dyn ::core::ops::FnMut(&str, &'a ::reproducible::__private::Tensor, bool),
             ) {
                 #(#visits)*
             }
@@ -260,7 +132,7 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
             /// The model-level version declared in `#[reproducible_model(version = ..)]`: recorded, never mixed into keys.
             pub const MODEL_VERSION: u32 = #version;
 
-            #assoc_check
+            #assoc_checks
 
             #[doc = #doc_init]
             pub fn init(
@@ -279,6 +151,172 @@ fn expand(model: &Model, errors: &Errors) -> TokenStream {
             }
         }
 
-        #free_check
+        #free_checks
     }
+}
+
+/// The code building one field into `value`, and the code listing its parameters.
+fn field_code(field: &Field, ctx: &Ident, value: &Ident) -> (TokenStream, Option<TokenStream>) {
+    let ident = &field.ident;
+    let key = field.key().unwrap_or_default();
+    // A field renamed with `key = "old"`: its path in code is recorded as the alias.
+    let code = syn::ext::IdentExt::unraw(ident).to_string();
+    match &field.kind {
+        Kind::Param(p) => {
+            let (shape, scheme, version) = (&p.shape, &p.scheme, p.version);
+            let dtype = match &p.dtype {
+                Some(d) => quote!(::core::option::Option::Some(::reproducible::__private::DType::#d)),
+                None => quote!(::core::option::Option::None),
+            };
+            let trainable = !p.frozen;
+            let spec = quote! {
+                &::reproducible::__private::ParamSpec {
+                    shape: #shape,
+                    scheme: #scheme,
+                    version: #version,
+                    dtype: #dtype,
+                    trainable: #trainable,
+                }
+            };
+            let build = if key == code {
+                quote!(let #value = #ctx.param(#key, #spec)?;)
+            } else {
+                quote!(let #value = #ctx.param_as(#key, #code, #spec)?;)
+            };
+            (build, Some(quote!(__f(#key, &self.#ident, #trainable);)))
+        }
+        Kind::Module(m) => {
+            let mut child = if key == code {
+                quote!(#ctx.child(#key))
+            } else {
+                quote!(#ctx.child_as(#key, #code))
+            };
+            if m.version > 1 {
+                let bump = m.version - 1;
+                child = quote!(#child.bump_version(#bump)?);
+            }
+            let config = &m.config;
+            let config_of = |index: &TokenStream| match config {
+                Expr::Closure(_) => quote_spanned!(config.span()=> &((#config)(#index))),
+                _ => quote_spanned!(config.span()=> &(#config)),
+            };
+            let ty = match &m.container {
+                Container::One(ty) | Container::List { inner: ty, .. } | Container::Optional { inner: ty, .. } => ty,
+            };
+            // Spanned at the field's type: a type that is not a `Model` gets one
+            // trait-bound error there (rustc merges the identical ones).
+            let build = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::build);
+            let visit = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::visit_params);
+            match &m.container {
+                Container::One(_) => {
+                    let cfg = config_of(&quote!(0usize));
+                    (
+                        quote!(let #value = #build(#cfg, &#child)?;),
+                        Some(
+                            quote!(#visit(&self.#ident, &mut |__path, __tensor, __trainable| __f(&::std::format!("{}.{}", #key, __path), __tensor, __trainable));),
+                        ),
+                    )
+                }
+                Container::List { count, .. } => {
+                    let (list, n, modules, i) =
+                        (local("__list"), local("__count"), local("__modules"), local("__index"));
+                    let index = quote!(#i);
+                    let cfg = config_of(&index);
+                    let count = quote_spanned!(count.span()=> ::reproducible::__private::count(#count));
+                    (
+                        quote! {
+                            let #value = {
+                                let #list = #child;
+                                let #n = #count;
+                                let mut #modules = ::std::vec::Vec::with_capacity(#n);
+                                for #i in 0..#n {
+                                    #modules.push(#build(#cfg, &#list.child(&::std::string::ToString::to_string(&#i)))?);
+                                }
+                                #modules
+                            };
+                        },
+                        Some(quote! {
+                            for (__index, __module) in self.#ident.iter().enumerate() {
+                                #visit(__module, &mut |__path, __tensor, __trainable| __f(&::std::format!("{}.{}.{}", #key, __index, __path), __tensor, __trainable));
+                            }
+                        }),
+                    )
+                }
+                Container::Optional { when, .. } => {
+                    let cfg = config_of(&quote!(0usize));
+                    (
+                        quote! {
+                            let #value = if #when {
+                                ::core::option::Option::Some(#build(#cfg, &#child)?)
+                            } else {
+                                ::core::option::Option::None
+                            };
+                        },
+                        Some(quote! {
+                            if let ::core::option::Option::Some(__module) = &self.#ident {
+                                #visit(__module, &mut |__path, __tensor, __trainable| __f(&::std::format!("{}.{}", #key, __path), __tensor, __trainable));
+                            }
+                        }),
+                    )
+                }
+            }
+        }
+        Kind::Config(expr) => {
+            let computed = match expr {
+                Some(e) => quote_spanned!(e.span()=> #e),
+                None => quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&cfg.#ident)),
+            };
+            (quote!(let #value = #computed;), None)
+        }
+        // Never expanded: validation reported these.
+        Kind::Missing | Kind::Invalid => (quote!(let #value = ::core::unreachable!();), None),
+    }
+}
+
+/// One check per parameter and submodule, each its own constant so that a
+/// model with three unused fields reports three errors: a field must be read
+/// by some forward part, and a field opted out with `unused` must not be.
+fn checks(model: &Model) -> Vec<TokenStream> {
+    let name = &model.input.ident;
+    let (_, ty_generics, _) = model.input.generics.split_for_impl();
+    let parts: Vec<u64> = model.forward.iter().map(|p| forward::part_id(p.as_ref())).collect();
+    model
+        .fields
+        .iter()
+        .filter(|f| f.is_checked())
+        .map(|field| {
+            let ident = &field.ident;
+            let field_name = syn::ext::IdentExt::unraw(ident).to_string();
+            let reads = parts.iter().map(|part| {
+                quote! {
+                    ::reproducible::__private::contains(
+                        <#name #ty_generics as ::reproducible::__private::ForwardUses<#part>>::USED,
+                        #field_name,
+                    )
+                }
+            });
+            let read = quote!((#(#reads)||*));
+            let (what, attr) = match field.kind {
+                Kind::Param(_) => ("parameter", "param"),
+                _ => ("submodule", "module"),
+            };
+            match field.unused() {
+                None => {
+                    let message = format!(
+                        "{what} `{ident}` of `{name}` is never used in `forward`; use it, delete it, \
+                         or mark it `#[{attr}(..., unused = \"reason\")]`"
+                    );
+                    quote_spanned! {ident.span()=> if !#read { ::core::panic!(#message); } }
+                }
+                Some(reason) => {
+                    let message = format!(
+                        "{what} `{ident}` of `{name}` is marked `unused = {:?}` but `forward` reads it; \
+                         remove `unused`",
+                        reason.value()
+                    );
+                    quote_spanned! {reason.span()=> if #read { ::core::panic!(#message); } }
+                }
+            }
+        })
+        .collect()
 }

@@ -4,13 +4,26 @@ use std::collections::BTreeSet;
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
+use syn::ext::IdentExt;
 use syn::visit::Visit;
-use syn::{ItemImpl, Member};
+use syn::{Ident, ItemImpl, Member};
 
 pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
-    if !args.is_empty() {
-        return syn::Error::new_spanned(args, "`#[reproducible::forward]` takes no arguments").to_compile_error();
-    }
+    // `#[reproducible::forward]` or `#[reproducible::forward(part)]`.
+    let (part, args_error) = match syn::parse2::<Option<Ident>>(args.clone()) {
+        Ok(part) => (part, None),
+        Err(_) => (
+            None,
+            Some(
+                syn::Error::new_spanned(
+                    &args,
+                    "`#[reproducible::forward]` takes nothing, or the name of one part of the forward code \
+                     (`#[reproducible::forward(head)]`, listed in `#[reproducible_model(forward = [..])]`)",
+                )
+                .to_compile_error(),
+            ),
+        ),
+    };
     let item: ItemImpl = match syn::parse2(input.clone()) {
         Ok(i) => i,
         Err(_) => {
@@ -30,15 +43,29 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let used: Vec<String> = uses.fields.into_iter().collect();
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let id = part_id(part.as_ref());
+    // The impl is kept whatever else is wrong.
     quote! {
         #item
 
+        #args_error
+
         #[automatically_derived]
         #[doc(hidden)]
-        impl #impl_generics ::reproducible::__private::ForwardUses for #self_ty #where_clause {
+        impl #impl_generics ::reproducible::__private::ForwardUses<#id> for #self_ty #where_clause {
             const USED: &'static [&'static str] = &[#(#used),*];
         }
     }
+}
+
+/// The number a forward part is known by (FNV-1a of its name; the unnamed
+/// part's is that of the empty name): `#[reproducible_model]` and
+/// `#[reproducible::forward]` compute it from the same name.
+pub fn part_id(part: Option<&Ident>) -> u64 {
+    let name = part.map(ToString::to_string).unwrap_or_default();
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[derive(Default)]
@@ -63,7 +90,7 @@ impl Uses {
                         (trees.get(i + 1), trees.get(i + 2))
                     {
                         if p.as_char() == '.' {
-                            self.fields.insert(field.to_string());
+                            self.fields.insert(field.unraw().to_string());
                         }
                     }
                 }
@@ -77,7 +104,7 @@ impl<'ast> Visit<'ast> for Uses {
     fn visit_expr_field(&mut self, e: &'ast syn::ExprField) {
         if is_self(&e.base) {
             if let Member::Named(name) = &e.member {
-                self.fields.insert(name.to_string());
+                self.fields.insert(name.unraw().to_string());
             }
         }
         syn::visit::visit_expr_field(self, e);
@@ -87,7 +114,7 @@ impl<'ast> Visit<'ast> for Uses {
         // `let Self { qkv, proj, .. } = self;`
         for f in &p.fields {
             if let Member::Named(name) = &f.member {
-                self.fields.insert(name.to_string());
+                self.fields.insert(name.unraw().to_string());
             }
         }
         syn::visit::visit_pat_struct(self, p);

@@ -1,9 +1,12 @@
 //! The attribute macros of [`reproducible`](https://docs.rs/reproducible): see the
 //! runtime crate's documentation of `reproducible_model` and `forward`.
 //!
-//! `#[reproducible_model]` reads as parse -> validate -> expand: `ast.rs` is a typed
-//! view of the struct (keeping syn nodes and spans), `attr.rs` parses the helper
-//! attributes, `valid.rs` checks cross-field rules, `expand.rs` writes the code.
+//! `#[reproducible_model]` reads as parse -> validate -> expand: `attr.rs` parses
+//! the helper attributes, `ast.rs` resolves each field into typed values (its
+//! scheme through `schemes.rs` and the shared scheme table), `valid.rs` checks
+//! cross-field rules, `expand.rs` writes the code and cannot fail; on any error,
+//! `fallback.rs` keeps the struct with stub impls. `forward.rs` is
+//! `#[reproducible::forward]`.
 
 use proc_macro::TokenStream;
 
@@ -11,6 +14,7 @@ mod ast;
 mod attr;
 mod errors;
 mod expand;
+mod fallback;
 mod forward;
 mod schemes;
 mod valid;

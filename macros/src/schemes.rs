@@ -1,146 +1,70 @@
-//! The `init = ..` of `#[param]`: PyTorch-style calls checked at compile time.
+//! The typed values of `#[param]`: `init = ..`, checked at compile time against
+//! the scheme table the runtime parses its text form with
+//! (`reproducible-schemes`), and `shape = [..]`.
 //!
 //! `init = kaiming_uniform(a = 5f64.sqrt(), mode = fan_out)` becomes the runtime's
 //! `Scheme::KaimingUniform { .. }` with PyTorch's defaults for omitted arguments.
-//! This table mirrors the runtime's text form (`scheme.rs`); the `pass/` ui test
-//! that uses every scheme keeps the two in step.
+//! Every argument type-checks as what it is (`f64`, `usize`) at the user's own
+//! expression: nothing is cast.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
+use reproducible_schemes::{Kind, Signature, MODES, NONLINEARITIES, SCHEMES};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
 
 use crate::errors::{did_you_mean, Errors};
 
-#[derive(Clone, Copy)]
-enum ArgKind {
-    F64,
-    Usize,
-    Mode,
-    Nonlinearity,
+/// `shape = [..]` as code of type `Vec<usize>`: each dimension must be a
+/// `usize` where it is written. Any other expression must convert into one.
+pub fn shape(expr: &Expr, errors: &Errors) -> TokenStream {
+    match expr {
+        Expr::Array(a) => {
+            let dims = a.elems.iter().map(|d| match d {
+                Expr::Lit(syn::ExprLit { lit: Lit::Int(_), .. }) => quote!(#d),
+                _ => typed(d, "dim"),
+            });
+            quote!(::std::vec![#(#dims),*])
+        }
+        Expr::Tuple(t) => {
+            let dims: Vec<String> = t.elems.iter().map(|d| quote!(#d).to_string()).collect();
+            errors.spanned(
+                t,
+                format!(
+                    "write the shape as `[..]`, not a tuple: `shape = [{}]`",
+                    dims.join(", ")
+                ),
+            );
+            quote!(::std::vec::Vec::new())
+        }
+        other => quote_spanned!(other.span()=> ::std::vec::Vec::<usize>::from(#other)),
+    }
 }
 
-struct Signature {
-    name: &'static str,
-    variant: &'static str,
-    args: &'static [(&'static str, ArgKind, Option<&'static str>)],
+/// `expr` through the identity function `__private::{check}`, which takes the
+/// type the value must have: a mistake is a type error at the user's own
+/// expression, and nothing is cast.
+fn typed(expr: &Expr, check: &str) -> TokenStream {
+    let check = syn::Ident::new(check, Span::call_site());
+    quote_spanned!(expr.span()=> ::reproducible::__private::#check(#expr))
 }
 
-use ArgKind::*;
-
-const SCHEMES: &[Signature] = &[
-    Signature {
-        name: "uniform",
-        variant: "Uniform",
-        args: &[("a", F64, Some("0.0")), ("b", F64, Some("1.0"))],
-    },
-    Signature {
-        name: "normal",
-        variant: "Normal",
-        args: &[("mean", F64, Some("0.0")), ("std", F64, Some("1.0"))],
-    },
-    Signature {
-        name: "trunc_normal",
-        variant: "TruncNormal",
-        args: &[
-            ("mean", F64, Some("0.0")),
-            ("std", F64, Some("1.0")),
-            ("a", F64, Some("-2.0")),
-            ("b", F64, Some("2.0")),
-        ],
-    },
-    Signature {
-        name: "constant",
-        variant: "Constant",
-        args: &[("val", F64, None)],
-    },
-    Signature {
-        name: "zeros",
-        variant: "Zeros",
-        args: &[],
-    },
-    Signature {
-        name: "ones",
-        variant: "Ones",
-        args: &[],
-    },
-    Signature {
-        name: "eye",
-        variant: "Eye",
-        args: &[],
-    },
-    Signature {
-        name: "dirac",
-        variant: "Dirac",
-        args: &[("groups", Usize, Some("1"))],
-    },
-    Signature {
-        name: "xavier_uniform",
-        variant: "XavierUniform",
-        args: &[("gain", F64, Some("1.0"))],
-    },
-    Signature {
-        name: "xavier_normal",
-        variant: "XavierNormal",
-        args: &[("gain", F64, Some("1.0"))],
-    },
-    Signature {
-        name: "kaiming_uniform",
-        variant: "KaimingUniform",
-        args: &[
-            ("a", F64, Some("0.0")),
-            ("mode", Mode, Some("fan_in")),
-            ("nonlinearity", Nonlinearity, Some("leaky_relu")),
-        ],
-    },
-    Signature {
-        name: "kaiming_normal",
-        variant: "KaimingNormal",
-        args: &[
-            ("a", F64, Some("0.0")),
-            ("mode", Mode, Some("fan_in")),
-            ("nonlinearity", Nonlinearity, Some("leaky_relu")),
-        ],
-    },
-    Signature {
-        name: "orthogonal",
-        variant: "Orthogonal",
-        args: &[("gain", F64, Some("1.0"))],
-    },
-    Signature {
-        name: "sparse",
-        variant: "Sparse",
-        args: &[("sparsity", F64, None), ("std", F64, Some("0.01"))],
-    },
-];
-
-const MODES: &[(&str, &str)] = &[("fan_in", "FanIn"), ("fan_out", "FanOut")];
-const NONLINEARITIES: &[(&str, &str)] = &[
-    ("linear", "Linear"),
-    ("conv1d", "Conv"),
-    ("conv2d", "Conv"),
-    ("conv3d", "Conv"),
-    ("conv_transpose1d", "Conv"),
-    ("conv_transpose2d", "Conv"),
-    ("conv_transpose3d", "Conv"),
-    ("sigmoid", "Sigmoid"),
-    ("tanh", "Tanh"),
-    ("relu", "Relu"),
-    ("leaky_relu", "LeakyRelu"),
-    ("selu", "Selu"),
-];
-
-/// Converts an `init` expression to code producing a `Scheme`.
+/// Converts an `init` expression to code producing a `Scheme`: a call of a
+/// scheme by name (checked here), a builder chain on one, or any other
+/// expression of type `Scheme` (a path, a variable, a call of one's own
+/// function).
 pub fn init(expr: &Expr, errors: &Errors) -> TokenStream {
     match expr {
-        Expr::Call(call) => {
-            if let Expr::Path(p) = &*call.func {
-                if let Some(ident) = p.path.get_ident() {
-                    return known_call(ident, call, errors);
+        Expr::Call(call) => match &*call.func {
+            Expr::Path(p) if p.path.get_ident().is_some() => {
+                let ident = p.path.get_ident().expect("checked");
+                match SCHEMES.iter().find(|s| ident == s.name) {
+                    Some(sig) => known_call(sig, ident, call, errors),
+                    None => own_function(ident, expr, errors),
                 }
             }
-            pass_through(expr)
-        }
+            _ => pass_through(expr),
+        },
         Expr::MethodCall(m) => {
             let receiver = init(&m.receiver, errors);
             let method = &m.method;
@@ -152,31 +76,37 @@ pub fn init(expr: &Expr, errors: &Errors) -> TokenStream {
 }
 
 fn pass_through(expr: &Expr) -> TokenStream {
-    quote_spanned! {expr.span()=> {
-        let scheme: ::reproducible::__private::Scheme = #expr;
-        scheme
-    }}
+    typed(expr, "scheme")
 }
 
-fn known_call(ident: &syn::Ident, call: &syn::ExprCall, errors: &Errors) -> TokenStream {
+/// A call of a function that is not a scheme: the user's own, returning a
+/// `Scheme`; unless its name is one letter or two from a scheme's, which is
+/// far likelier a typo.
+fn own_function(ident: &syn::Ident, expr: &Expr, errors: &Errors) -> TokenStream {
     let name = ident.to_string();
-    let Some(sig) = SCHEMES.iter().find(|s| s.name == name) else {
-        let names: Vec<&str> = SCHEMES.iter().map(|s| s.name).collect();
-        errors.spanned(
-            ident,
-            format!(
-                "unknown init scheme `{name}`{} (known: {}); for a `Scheme` of your own, use a path or a variable",
-                did_you_mean(&name, &names),
-                names.join(", ")
-            ),
-        );
-        return quote!(::reproducible::__private::Scheme::Zeros);
-    };
-    let arg_names: Vec<&str> = sig.args.iter().map(|a| a.0).collect();
+    let names: Vec<&str> = SCHEMES.iter().map(|s| s.name).collect();
+    let hint = did_you_mean(&name, &names);
+    if hint.is_empty() {
+        return pass_through(expr);
+    }
+    errors.spanned(
+        ident,
+        format!(
+            "unknown init scheme `{name}`{hint} (known: {}); if `{name}` is a function of yours \
+             returning a `Scheme`, call it as `self::{name}(..)`",
+            names.join(", ")
+        ),
+    );
+    quote!(::reproducible::__private::Scheme::Zeros)
+}
+
+fn known_call(sig: &Signature, ident: &syn::Ident, call: &syn::ExprCall, errors: &Errors) -> TokenStream {
+    let name = sig.name;
+    let arg_names: Vec<&str> = sig.args.iter().map(|a| a.name).collect();
     let mut values: Vec<Option<&Expr>> = vec![None; sig.args.len()];
     let mut keyword = false;
     for (i, arg) in call.args.iter().enumerate() {
-        let slot = match arg {
+        let (slot, value) = match arg {
             Expr::Assign(assign) => {
                 keyword = true;
                 let key = match &*assign.left {
@@ -216,23 +146,23 @@ fn known_call(ident: &syn::Ident, call: &syn::ExprCall, errors: &Errors) -> Toke
                 (i, other)
             }
         };
-        if values[slot.0].is_some() {
-            errors.spanned(slot.1, format!("argument `{}` given twice", arg_names[slot.0]));
+        if values[slot].is_some() {
+            errors.spanned(value, format!("argument `{}` given twice", arg_names[slot]));
             continue;
         }
-        values[slot.0] = Some(slot.1);
+        values[slot] = Some(value);
     }
     let variant = syn::Ident::new(sig.variant, ident.span());
     if sig.args.is_empty() {
         return quote_spanned! {ident.span()=> ::reproducible::__private::Scheme::#variant };
     }
-    let fields = sig.args.iter().zip(values).map(|(&(arg, kind, default), value)| {
-        let field = syn::Ident::new(arg, ident.span());
-        let value = match (value, default) {
-            (Some(v), _) => convert(v, kind, errors),
-            (None, Some(d)) => default_tokens(d, kind),
+    let fields = sig.args.iter().zip(values).map(|(arg, value)| {
+        let field = syn::Ident::new(arg.name, ident.span());
+        let value = match (value, arg.default) {
+            (Some(v), _) => convert(v, arg.kind, errors),
+            (None, Some(d)) => default_tokens(d, arg.kind),
             (None, None) => {
-                errors.spanned(&call.func, format!("`{name}` needs the argument `{arg}`"));
+                errors.spanned(&call.func, format!("`{name}` needs the argument `{}`", arg.name));
                 quote!(0.0)
             }
         };
@@ -251,7 +181,7 @@ fn word(expr: &Expr) -> Option<String> {
 
 fn enum_value(expr: &Expr, table: &[(&str, &str)], ty: &str, errors: &Errors) -> TokenStream {
     let Some(w) = word(expr) else {
-        return quote_spanned! {expr.span()=> #expr };
+        return typed(expr, if ty == "FanMode" { "fan_mode" } else { "nonlinearity" });
     };
     match table.iter().find(|(n, _)| *n == w) {
         Some((_, variant)) => {
@@ -275,37 +205,78 @@ fn enum_value(expr: &Expr, table: &[(&str, &str)], ty: &str, errors: &Errors) ->
     }
 }
 
-fn convert(expr: &Expr, kind: ArgKind, errors: &Errors) -> TokenStream {
+/// An argument's value: a number must be an `f64` (an integer literal is
+/// taken exactly; a literal with another suffix is an error), a count a
+/// `usize`, a mode or nonlinearity one of the table's names.
+fn convert(expr: &Expr, kind: Kind, errors: &Errors) -> TokenStream {
     match kind {
-        F64 => quote_spanned! {expr.span()=> (#expr) as f64 },
-        Usize => quote_spanned! {expr.span()=> (#expr) as usize },
-        Mode => enum_value(expr, MODES, "FanMode", errors),
-        Nonlinearity => enum_value(expr, NONLINEARITIES, "Nonlinearity", errors),
+        Kind::Number => number(expr, errors),
+        Kind::Count => typed(expr, "count"),
+        Kind::Mode => enum_value(expr, MODES, "FanMode", errors),
+        Kind::Nonlinearity => enum_value(expr, NONLINEARITIES, "Nonlinearity", errors),
     }
 }
 
-fn default_tokens(default: &str, kind: ArgKind) -> TokenStream {
+fn number(expr: &Expr, errors: &Errors) -> TokenStream {
+    // A literal, possibly negated.
+    let (negative, lit) = match expr {
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
+            Expr::Lit(l) => (true, Some(&l.lit)),
+            _ => (false, None),
+        },
+        Expr::Lit(l) => (false, Some(&l.lit)),
+        _ => (false, None),
+    };
+    let sign = if negative { -1.0 } else { 1.0 };
+    match lit {
+        Some(Lit::Int(i)) if i.suffix().is_empty() || i.suffix() == "f64" => match i.base10_parse::<u64>() {
+            // Integers below 2^53 are exact in f64.
+            Ok(v) if v <= 1 << 53 => {
+                let v = sign * v as f64;
+                quote_spanned!(expr.span()=> #v)
+            }
+            _ => {
+                errors.spanned(expr, "integer too large to be exact in f64; write it as a float");
+                quote!(0.0)
+            }
+        },
+        Some(Lit::Float(f)) if f.suffix().is_empty() || f.suffix() == "f64" => quote!(#expr),
+        Some(other @ (Lit::Int(_) | Lit::Float(_))) => {
+            errors.spanned(
+                other,
+                "scheme arguments are f64: drop the suffix, or convert with `f64::from(..)`",
+            );
+            quote!(0.0)
+        }
+        _ => typed(expr, "number"),
+    }
+}
+
+fn default_tokens(default: &str, kind: Kind) -> TokenStream {
     match kind {
-        F64 => {
-            let v: f64 = default.parse().expect("default is a number");
+        Kind::Number => {
+            let v: f64 = default.parse().expect("the table's defaults are numbers");
             quote!(#v)
         }
-        Usize => {
-            let v: usize = default.parse().expect("default is an integer");
+        Kind::Count => {
+            let v: usize = default.parse().expect("the table's defaults are integers");
             quote!(#v)
         }
-        Mode => {
-            let (_, v) = MODES.iter().find(|(n, _)| *n == default).expect("default mode");
-            let v = syn::Ident::new(v, proc_macro2::Span::call_site());
-            quote!(::reproducible::__private::FanMode::#v)
-        }
-        Nonlinearity => {
-            let (_, v) = NONLINEARITIES
+        Kind::Mode | Kind::Nonlinearity => {
+            let (table, ty) = if kind == Kind::Mode {
+                (MODES, "FanMode")
+            } else {
+                (NONLINEARITIES, "Nonlinearity")
+            };
+            let (_, v) = table
                 .iter()
                 .find(|(n, _)| *n == default)
-                .expect("default nonlinearity");
-            let v = syn::Ident::new(v, proc_macro2::Span::call_site());
-            quote!(::reproducible::__private::Nonlinearity::#v)
+                .expect("the table's defaults are in its lists");
+            let (ty, v) = (
+                syn::Ident::new(ty, Span::call_site()),
+                syn::Ident::new(v, Span::call_site()),
+            );
+            quote!(::reproducible::__private::#ty::#v)
         }
     }
 }

@@ -1,9 +1,9 @@
-//! Cross-field rules: every field has exactly one kind, required keys are present,
-//! containers match their keys, keys are unique, no `#[cfg]`.
+//! Cross-field rules: every field has exactly one kind, keys are unique names,
+//! no `#[cfg]`, forward parts are distinct.
 
 use std::collections::HashMap;
 
-use crate::ast::{Container, Field, Kind, Model};
+use crate::ast::{Field, Kind, Model};
 use crate::errors::Errors;
 
 pub fn check(model: &Model, errors: &Errors) {
@@ -29,114 +29,47 @@ pub fn check(model: &Model, errors: &Errors) {
                 ),
             );
         }
-        match &field.kind {
-            Kind::Missing => errors.spanned(
+        if let Kind::Missing = field.kind {
+            errors.spanned(
                 ident,
                 format!(
                     "field `{ident}` of `{name}` has no kind: mark it `#[param(shape = [..], init = ..)]`, \
                      `#[module(config)]` or `#[config(expr)]`"
                 ),
-            ),
-            Kind::Param(p) => {
-                if p.shape.is_none() {
-                    errors.spanned(&p.attr, format!("parameter `{ident}` of `{name}` needs `shape = [..]`"));
-                }
-                if p.init.is_none() {
-                    errors.spanned(
-                        &p.attr,
-                        format!("parameter `{ident}` of `{name}` needs `init = ..`, e.g. `init = normal(0.0, 0.02)`"),
-                    );
-                }
-                if let Some(init) = &p.init {
-                    // Checks the scheme name and arguments now, so they are reported
-                    // together with every other mistake.
-                    crate::schemes::init(init, errors);
-                }
-                if let Some(d) = &p.dtype {
-                    if !["F32", "F64", "F16", "BF16"].contains(&d.to_string().as_str()) {
-                        errors.spanned(d, format!("unknown dtype `{d}`; expected F32, F64, F16 or BF16"));
-                    }
-                }
-                if let Some(u) = &p.unused {
-                    if u.value().trim().is_empty() {
-                        errors.spanned(
-                            u,
-                            "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`",
-                        );
-                    }
-                }
-            }
-            Kind::Module(m, container) => {
-                if m.config.is_none() {
-                    errors.spanned(
-                        &m.attr,
-                        format!(
-                            "submodule `{ident}` of `{name}` needs its config as the first argument, \
-                             e.g. `#[module(linear(cfg.dim, cfg.dim))]` or `#[module(cfg.block)]`"
-                        ),
-                    );
-                }
-                match container {
-                    Container::List(_) if m.count.is_none() => errors.spanned(
-                        &m.attr,
-                        format!("`{ident}` is a `Vec` of submodules and needs `count = ..`"),
-                    ),
-                    Container::Optional(_) if m.when.is_none() => errors.spanned(
-                        &m.attr,
-                        format!(
-                            "`{ident}` is an `Option` submodule and needs `when = ..` (a bool computed from `cfg`)"
-                        ),
-                    ),
-                    _ => {}
-                }
-                if let (Some(count), false) = (&m.count, matches!(container, Container::List(_))) {
-                    errors.spanned(
-                        count,
-                        format!("`count` needs the field type to be `Vec<_>`; `{ident}` is not"),
-                    );
-                }
-                if let (Some(when), false) = (&m.when, matches!(container, Container::Optional(_))) {
-                    errors.spanned(
-                        when,
-                        format!("`when` needs the field type to be `Option<_>`; `{ident}` is not"),
-                    );
-                }
-                if let Some(u) = &m.unused {
-                    if u.value().trim().is_empty() {
-                        errors.spanned(
-                            u,
-                            "`unused` needs a reason, e.g. `unused = \"kept for checkpoint compatibility\"`",
-                        );
-                    }
-                }
-            }
-            Kind::Config(_) => {}
+            );
         }
-        if let Some(key) = field.key() {
-            if key.is_empty() || key.contains('.') {
+        let Some(key) = field.key() else { continue };
+        if key.is_empty() || key.contains('.') {
+            errors.spanned(
+                ident,
+                format!("key `{key}` of `{ident}` must be a non-empty name without dots"),
+            );
+        }
+        match keys.get(&key) {
+            Some(first) => {
+                let at = field
+                    .key_literal()
+                    .map_or_else(|| quote::quote!(#ident), |k| quote::quote!(#k));
                 errors.spanned(
-                    ident,
-                    format!("key `{key}` of `{ident}` must be a non-empty name without dots"),
-                );
-            }
-            if let Some(first) = keys.get(&key) {
-                let span_token = match &field.kind {
-                    Kind::Param(p) if p.key.is_some() => p.key.as_ref().map(|k| quote::quote!(#k)),
-                    Kind::Module(m, _) if m.key.is_some() => m.key.as_ref().map(|k| quote::quote!(#k)),
-                    _ => None,
-                }
-                .unwrap_or_else(|| quote::quote!(#ident));
-                errors.spanned(
-                    span_token,
+                    at,
                     format!(
                         "fields `{}` and `{ident}` of `{name}` both resolve to the key `{key}`; \
                          each parameter path must be unique",
                         first.ident
                     ),
                 );
-            } else {
+            }
+            None => {
                 keys.insert(key, field);
             }
         }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for part in model.forward.iter().flatten() {
+        let text = part.to_string();
+        if parts.contains(&text) {
+            errors.spanned(part, format!("forward part `{text}` is listed twice"));
+        }
+        parts.push(text);
     }
 }

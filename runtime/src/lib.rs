@@ -115,24 +115,42 @@ pub use scheme::Scheme;
 ///
 /// # Attributes
 ///
-/// * `#[reproducible_model(config = Type, version = N)]`: expressions in the field
-///   attributes read the config as `cfg`. `version` (default 1) is recorded as
-///   `MODEL_VERSION`; it never re-rolls values by itself.
+/// * `#[reproducible_model(config = Type, version = N, forward = [part, ..])]`:
+///   expressions in the field attributes read the config as `cfg`. `version`
+///   (default 1) is recorded as `MODEL_VERSION`; it never re-rolls values by
+///   itself. `forward` names the parts of forward code spread over several impls
+///   (see [`forward`]).
 /// * `#[param(shape = [..], init = .., version = N, key = "..", frozen, dtype = F32|F64|F16|BF16, unused = "..")]`
-///   on a `Tensor` field. `init` is a call to a `torch.nn.init` scheme by name
-///   (checked at compile time; positional or keyword arguments, PyTorch's
-///   defaults), a builder chain on one (`kaiming_uniform().gain(..)`), or any
-///   other expression of type `Scheme` (a path or a variable).
-/// * `#[module(config, count = .., when = .., key = "..", unused = "..")]` on a field whose type
-///   implements [`Model`]: a candle-nn layer (config from [`layers`]) or another
+///   on a `Tensor` field. Each dimension must be a `usize` where it is written.
+///   `init` is a call to a `torch.nn.init` scheme by name (checked at compile
+///   time against the scheme table; positional or keyword arguments, PyTorch's
+///   defaults; numbers must be `f64`: literals, integer ones included, or `f64`
+///   expressions, never cast), a builder chain on one
+///   (`kaiming_uniform().gain(..)`), a call of a function of yours returning a
+///   `Scheme` (`init = scaled_normal(cfg.depth)`; a name one or two letters from a
+///   scheme's is taken for a typo unless written `self::name(..)`), or any other
+///   expression of type `Scheme`.
+/// * `#[module(config, count = .., when = .., key = "..", version = N, unused = "..")]` on a field whose type
+///   implements [`Model`]: a candle-nn layer (its spec from [`layers`]) or another
 ///   reproducible model (its config). `Vec<M>` needs `count` and may take a closure
-///   `|i| config_of(i)`; `Option<M>` needs `when`.
+///   `|i| config_of(i)`; `Option<M>` needs `when`. `version = N` (default 1)
+///   draws every parameter below at its own version plus `N - 1`: bumping it
+///   re-rolls exactly that submodule (SPEC.md 12).
 /// * `#[config(expr)]` / `#[config]`: a plain field computed from the config.
 ///
+/// Expressions are ordinary Rust in the scope of the struct, with the config
+/// bound to `cfg`: the layer specs (`linear(..)`) are the functions of
+/// [`layers`] that the prelude brings in, and a function of your own by the same
+/// name is yours. A field may have any name; the names the generated code uses
+/// itself start with `__` and are invisible to your expressions.
+///
 /// The path of a field is its name (or `key`) under its parent's path; its values
-/// depend only on the seed, that path, its `version`, its scheme, shape and dtype.
-/// Two fields with the same key, a field without a kind, `#[cfg]` on a field and
-/// a parameter `forward` never reads are compile errors.
+/// depend only on the seed, that path, its effective version, its scheme, shape
+/// and dtype. Two fields with the same key, a field without a kind, `#[cfg]` on a
+/// field, a parameter `forward` never reads, and one marked `unused` that
+/// `forward` reads are compile errors, each at its field, all in one compile.
+/// A model whose attributes have mistakes still gets its struct and stub impls,
+/// so only the mistakes are reported.
 ///
 /// # Generated items
 ///
@@ -147,6 +165,12 @@ pub use reproducible_macros::reproducible_model;
 ///
 /// Every `self.field` read anywhere in the block counts, including in closures,
 /// macros (`println!("{}", self.scale)`) and destructuring (`let Self { a, .. } = self;`).
-/// Annotate one impl per model.
+///
+/// Forward code in one impl: `#[reproducible::forward]` on it. Forward code in
+/// several (an inherent impl of `forward_features` and `forward_head`, an
+/// `impl Module`): name each part, `#[reproducible::forward(features)]`,
+/// `#[reproducible::forward(head)]`, ..., and list the parts in the model's
+/// attribute, `#[reproducible_model(config = C, forward = [features, head])]`;
+/// a field read in any part counts.
 #[doc(inline)]
 pub use reproducible_macros::forward;

@@ -180,6 +180,8 @@ pub struct Ctx<'a> {
     code_path: String,
     recorder: Option<Recorder>,
     seed: Option<u64>,
+    /// Added to the declared version of every parameter below (SPEC.md 12).
+    version_bump: u32,
 }
 
 /// `name` under the dotted path `parent`.
@@ -200,6 +202,7 @@ impl<'a> Ctx<'a> {
             code_path: String::new(),
             recorder: None,
             seed: Some(init.seed()),
+            version_bump: 0,
         }
     }
 
@@ -212,6 +215,7 @@ impl<'a> Ctx<'a> {
             code_path: String::new(),
             recorder: None,
             seed: None,
+            version_bump: 0,
         }
     }
 
@@ -260,7 +264,22 @@ impl<'a> Ctx<'a> {
             code_path: join(&self.code_path, name),
             recorder: self.recorder.clone(),
             seed: self.seed,
+            version_bump: self.version_bump,
         }
+    }
+
+    /// This context with every parameter below drawn at its declared version
+    /// plus `by` more (a submodule's `#[module(.., version = N)]` bumps by
+    /// `N - 1`, and bumps add up down the tree): re-rolls exactly the
+    /// parameters below, and nothing else (SPEC.md 12). A sum past `u32::MAX`
+    /// is an error.
+    pub fn bump_version(mut self, by: u32) -> Result<Self> {
+        self.version_bump = self.version_bump.checked_add(by).ok_or_else(|| Error::Config {
+            path: self.path.clone(),
+            layer: "module".to_owned(),
+            reason: format!("version bumps below this module add up past {}", u32::MAX),
+        })?;
+        Ok(self)
     }
 
     /// The default dtype of parameters.
@@ -291,6 +310,19 @@ impl<'a> Ctx<'a> {
     pub fn param_as(&self, key: &str, name: &str, spec: &ParamSpec) -> Result<Tensor> {
         let path = self.join(key);
         let dtype = spec.dtype.unwrap_or_else(|| self.dtype());
+        let version = spec
+            .version
+            .checked_add(self.version_bump)
+            .ok_or_else(|| Error::Config {
+                path: path.clone(),
+                layer: "parameter".to_owned(),
+                reason: format!(
+                    "version {} bumped by {} from enclosing modules is past {}",
+                    spec.version,
+                    self.version_bump,
+                    u32::MAX
+                ),
+            })?;
         let tensor = match self.source {
             Source::Init(init) => {
                 // Trainable parameters are made as variables from the start:
@@ -300,7 +332,7 @@ impl<'a> Ctx<'a> {
                     &spec.shape,
                     None,
                     &spec.scheme,
-                    spec.version,
+                    version,
                     spec.trainable,
                 )?;
                 if let Some(r) = &self.recorder {
@@ -310,7 +342,7 @@ impl<'a> Ctx<'a> {
                             &spec.shape,
                             dtype_name(dtype),
                             &spec.scheme,
-                            spec.version,
+                            version,
                             init.seed(),
                             spec.trainable,
                         )

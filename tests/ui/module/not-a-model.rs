@@ -9,4 +9,7 @@ pub struct Net {
     inner: Plain,
 }
 
+#[reproducible::forward]
+impl Net {}
+
 fn main() {}

@@ -10,4 +10,7 @@ pub struct Net {
     proj: Linear,
 }
 
+#[reproducible::forward]
+impl Net {}
+
 fn main() {}
