@@ -221,11 +221,19 @@ fn a_rename_is_matched_through_its_alias() {
             "unchanged: 0 parameters"
         ]
     );
-    // At one path, a new alias (the field renamed in code, `key` kept) is reported as such.
+    // At one path, a new alias (the field renamed in code, `key` kept) is a
+    // rename that changes nothing.
     let aliased = manifest(42, base()).with_alias("b", "gain").unwrap();
+    let d = diff(&manifest(42, base()), &aliased);
+    assert!(d.is_same());
+    assert_eq!(lines(&d)[0], "renamed in code: b -> gain, path `b` kept (values kept)");
+    // Together with a declared change it is listed as part of that change.
+    let bumped = with(|p| *spec_of(p, "b") = spec(&[2]).version(2))
+        .with_alias("b", "gain")
+        .unwrap();
     assert_eq!(
-        lines(&diff(&manifest(42, base()), &aliased))[0],
-        "changed: b: alias (none) -> `gain`"
+        lines(&diff(&manifest(42, base()), &bumped))[0],
+        "changed: b: version 1 -> 2; alias (none) -> `gain`"
     );
 }
 
@@ -912,29 +920,26 @@ fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the
     );
     assert!(before.params().iter().all(|p| p.alias.is_none()));
 
-    // The diff: only aliases changed, no values.
+    // The diff: renames in code, every value kept, so the lock passes.
     let d = diff(&before, &after);
     assert_eq!(d.undeclared(), 0);
     assert_eq!(d.entries.len(), 7);
     for e in &d.entries {
-        let Entry::Changed { changes, .. } = e else {
-            panic!("only alias changes expected, got {e:?}")
+        let Entry::Renamed { from, to, changes } = e else {
+            panic!("only renames in code expected, got {e:?}")
         };
-        assert!(
-            matches!(
-                changes.as_slice(),
-                [Change::Alias {
-                    from: None,
-                    to: Some(_)
-                }]
-            ),
-            "{e:?}"
-        );
+        assert_eq!((&from.path, &from.alias, changes.len()), (&to.path, &None, 0), "{e:?}");
+        assert!(to.alias.is_some() && e.is_rename_in_code(), "{e:?}");
     }
+    assert!(d.is_same(), "{d}");
     assert!(
-        d.to_string().contains("changed: gamma: alias (none) -> `scale`\n"),
+        d.to_string()
+            .contains("renamed in code: gamma -> scale, path `gamma` kept (values kept)\n"),
         "{d}"
     );
+    let locked = tmp("before-rename.lock");
+    lock::write(&locked, &before).unwrap();
+    lock::assert_locked(&locked, &after);
     for (b, a) in before.params().iter().zip(after.params()) {
         assert_eq!(a.digest, b.digest, "{}", a.path);
     }

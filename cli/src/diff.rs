@@ -42,7 +42,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<bool, String> {
         v["new"] = json!(args.new.display().to_string());
         serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n"
     } else if d.is_same() {
-        format!("same: {} parameters\n", d.unchanged)
+        // Renames in code only keep every value: listed, and the same.
+        let renamed: String = d.entries.iter().map(|e| format!("{e}\n")).collect();
+        format!("{renamed}same: {} parameters\n", d.unchanged + d.entries.len())
     } else {
         d.to_string()
     };
@@ -77,6 +79,9 @@ pub fn diff_json(d: &Diff) -> Value {
             Entry::Renamed { from, to, changes } => renamed.push(json!({
                 "from": from.path,
                 "to": to.path,
+                "in_code_only": e.is_rename_in_code(),
+                "from_alias": from.alias,
+                "to_alias": to.alias,
                 "values_kept": from.digest == to.digest,
                 "changes": changes.iter().map(change_json).collect::<Vec<_>>(),
             })),
