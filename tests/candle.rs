@@ -5,11 +5,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::var_builder::Shard;
 use candle_nn::{Optimizer, VarBuilder, VarMap};
-use reproducible::backend::{var_builder, KeyedShard, KeyedVars};
+use reproducible::backend::{var_builder, KeyedVars};
 use reproducible::checkpoint::{self, Metadata};
 use reproducible::model::init_with_provenance;
 use reproducible::prelude::*;
+use reproducible::rules::Rule;
+use reproducible::scheme::{self, Nonlinearity};
 use reproducible::shuffle::permutation;
 
 fn values(t: &Tensor) -> Vec<u32> {
@@ -102,11 +105,17 @@ fn per_path_version_rerolls_one_parameter() {
     }
 }
 
+fn shard(dim: usize, rank: usize, world_size: usize) -> Shard {
+    Shard { dim, rank, world_size }
+}
+
 #[test]
 fn sharded_ranks_concatenate_to_the_unsharded_tensor() {
-    let hint = candle_nn::init::DEFAULT_KAIMING_NORMAL;
-    let whole = var_builder(9, DType::F32, &Device::Cpu)
-        .get_with_hints((24, 16), "w", hint)
+    let rule = || Rule::new("w", scheme::kaiming_normal().nonlinearity(Nonlinearity::Relu)).unwrap();
+    let whole = KeyedVars::new(9, DType::F32, &Device::Cpu)
+        .rule(rule())
+        .var_builder()
+        .get((24, 16), "w")
         .unwrap();
     for dim in 0..2 {
         for world in 1..=8 {
@@ -115,28 +124,53 @@ fn sharded_ranks_concatenate_to_the_unsharded_tensor() {
             }
             let parts: Vec<Tensor> = (0..world)
                 .map(|rank| {
-                    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu);
-                    let shard = KeyedShard {
-                        init: hint,
-                        dim,
-                        rank,
-                        world_size: world,
-                    };
-                    kv.sharded_var_builder().get_with_hints((24, 16), "w", shard).unwrap()
+                    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu).rule(rule());
+                    kv.sharded_var_builder()
+                        .get_with_hints((24, 16), "w", shard(dim, rank, world))
+                        .unwrap()
                 })
                 .collect();
             let joined = Tensor::cat(&parts, dim).unwrap();
             assert_eq!(values(&joined), values(&whole), "dim {dim} world {world}");
         }
     }
+    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu).rule(rule());
+    let uneven = kv
+        .sharded_var_builder()
+        .get_with_hints((24, 16), "w", shard(0, 0, 5))
+        .unwrap_err()
+        .to_string();
+    assert!(uneven.contains("`w`") && uneven.contains("5 equal shards"), "{uneven}");
+}
+
+#[test]
+fn one_keyed_vars_holds_one_rank_and_says_so_when_asked_for_another() {
+    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu).rule(Rule::new("w", scheme::normal(0.0, 1.0)).unwrap());
+    let vb = kv.sharded_var_builder();
+    let rank0 = vb.get_with_hints((8, 4), "w", shard(0, 0, 2)).unwrap();
+    // The same request is the same tensor...
+    assert_eq!(
+        values(&vb.get_with_hints((8, 4), "w", shard(0, 0, 2)).unwrap()),
+        values(&rank0)
+    );
+    // ...and another rank of it is an error, never rank 0's slice again.
+    let other = vb.get_with_hints((8, 4), "w", shard(0, 1, 2)).unwrap_err().to_string();
+    assert!(
+        other.contains("`w`") && other.contains("rank 0 of 2") && other.contains("rank 1 of 2"),
+        "{other}"
+    );
+    let whole = vb.get((8, 4), "w").unwrap_err().to_string();
+    assert!(whole.contains("the whole tensor"), "{whole}");
+}
+
+#[test]
+fn the_sharded_builder_takes_its_scheme_from_rules_and_names_a_parameter_without_one() {
     let kv = KeyedVars::new(9, DType::F32, &Device::Cpu);
-    let bad = KeyedShard {
-        init: hint,
-        dim: 0,
-        rank: 0,
-        world_size: 5,
-    };
-    assert!(kv.sharded_var_builder().get_with_hints((24, 16), "w", bad).is_err());
+    let e = kv.sharded_var_builder().get(4, "norm.weight").unwrap_err().to_string();
+    assert!(e.contains("`norm.weight`") && e.contains("no init rule"), "{e}");
+    let kv = KeyedVars::new(9, DType::F32, &Device::Cpu).rule(Rule::new("**.weight", scheme::ones()).unwrap());
+    let w = kv.sharded_var_builder().get(4, "norm.weight").unwrap();
+    assert_eq!(w.to_vec1::<f32>().unwrap(), [1.0; 4]);
 }
 
 #[reproducible_model(config = usize)]
@@ -301,3 +335,4 @@ fn dropout_masks_and_data_order_are_keyed_and_independent() {
         .sum(D::Minus1);
     assert_eq!(order, permutation(2, "data.train", 0, 1000));
 }
+

@@ -62,6 +62,7 @@ fn change_json(c: &Change) -> Value {
         Change::SpecVersion { from, to } => ("spec_version", json!(from), json!(to)),
         Change::Trainable { from, to } => ("trainable", json!(from), json!(to)),
         Change::Alias { from, to } => ("alias", json!(from), json!(to)),
+        Change::Rule { from, to } => ("rule", json!(from), json!(to)),
         Change::UndeclaredValues { from, to } => ("undeclared_values", json!(from.to_string()), json!(to.to_string())),
     };
     json!({ "kind": kind, "from": from, "to": to, "text": c.to_string() })

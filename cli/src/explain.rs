@@ -392,6 +392,14 @@ fn report_text(args: &Args, r: &Report) -> String {
     let _ = writeln!(s, "  path          {}", p.path);
     let _ = writeln!(s, "  version       {}", p.version);
     let _ = writeln!(s, "  init          {}", r.scheme);
+    match &p.rule {
+        Some(rule) => {
+            let _ = writeln!(s, "  rule          `{rule}`");
+        }
+        None => {
+            let _ = writeln!(s, "  rule          none: the code that built it chose the init");
+        }
+    }
     let _ = writeln!(s, "  draws         {}", draws(&r.plan));
     let _ = writeln!(s, "  shape         {:?}", p.shape);
     let _ = writeln!(s, "  dtype         {}", p.dtype);
@@ -499,6 +507,7 @@ fn report_json(args: &Args, r: &Report) -> Value {
         "seed": p.seed,
         "version": p.version,
         "init": r.scheme.to_string(),
+        "rule": p.rule,
         "draws": draws(&r.plan),
         "shape": p.shape,
         "dtype": p.dtype,

@@ -76,6 +76,7 @@ pub fn record_json(r: &ParamRecord) -> Value {
     json!({
         "path": r.path,
         "alias": r.alias,
+        "rule": r.rule,
         "shape": r.shape,
         "dtype": r.dtype.as_str(),
         "init": r.scheme.to_string(),

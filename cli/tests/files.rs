@@ -392,6 +392,7 @@ fn lock_validates_before_it_writes() {
     let prov = Provenance {
         path: "w".into(),
         alias: None,
+        rule: None,
         shape: vec![8],
         dtype: "f32".into(),
         scheme: "eye()".into(),
@@ -531,6 +532,7 @@ fn explain_checks_a_large_tensor_in_bounded_memory() {
     let prov = Provenance {
         path: "w".into(),
         alias: None,
+        rule: None,
         shape: vec![1 << 13, 1 << 13],
         dtype: "f32".into(),
         scheme: "normal(mean=0.0, std=0.02)".into(),

@@ -73,6 +73,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An init rule whose pattern is malformed, or that matched no parameter.
+    #[error("init rule `{pattern}`: {reason}")]
+    Rule {
+        /// The rule's pattern (after its recipe's name, for a recipe's rule).
+        pattern: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A kernel path that cannot be used: an unknown name, a path this CPU
     /// lacks, or one that failed its check against the reference.
     #[error("{0}")]

@@ -39,7 +39,7 @@ use records::atomic;
 use values::orthogonal;
 pub use values::{coords, generate, kernels, math, philox, stream, transform};
 // Building models on candle (nn/).
-pub use nn::{backend, dropout, layers, model, shuffle};
+pub use nn::{backend, dropout, layers, model, rules, shuffle};
 // Records of how parameters were made (records/).
 pub use records::{checkpoint, diff, lock, manifest, provenance};
 

@@ -3,9 +3,16 @@
 //! Unmodified candle code (`candle_nn::linear(in, out, vb)`, a candle-transformers
 //! model's `load(vb, &cfg)`) asks its `VarBuilder` for tensors by full dotted path
 //! with an init hint. [`KeyedVars`] answers with the tensor of that path's keyed
-//! stream, the hint choosing the scheme (`Init::Const`, `Randn`, `Uniform`,
-//! `Kaiming`), so the layer gets the distribution its author chose, reproducibly:
-//! the same values on every run, and unchanged when other layers come or go.
+//! stream: the same values on every run, and unchanged when other layers come or
+//! go. The scheme comes from the first [init rule](crate::rules) whose pattern
+//! matches the path (a [recipe](crate::recipes) holds the rules of a model
+//! family's published init), else from candle's hint (`Init::Const`, `Randn`,
+//! `Uniform`, `Kaiming`; plain `vb.get` hints `Const(0)`).
+//!
+//! Tensor-parallel code written for candle's `ShardedVarBuilder` (hints are
+//! candle-nn's own [`Shard`]) runs unchanged on
+//! [`KeyedVars::sharded_var_builder`]: each rank generates only its slice, equal
+//! bit for bit to the same slice of the whole tensor.
 //!
 //! ```
 //! use reproducible::backend::var_builder;
@@ -23,10 +30,11 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
-use candle_nn::var_builder::{Backend, SimpleBackend, VarBuilderArgs};
+use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
 use candle_nn::{VarBuilder, VarMap};
 
 use crate::provenance::{dtype_name, Provenance, Recorder};
+use crate::rules::{Rule, Rules};
 use crate::scheme::{constant, normal, uniform, FanMode, Nonlinearity, Scheme};
 use crate::Init;
 
@@ -85,18 +93,30 @@ pub fn scheme_for_hint(hint: candle_nn::Init, shape: &[usize]) -> Scheme {
     }
 }
 
+/// A tensor made by a [`KeyedVars`]: the whole parameter, or one rank's slice.
+struct Held {
+    tensor: Tensor,
+    global: Vec<usize>,
+    shard: Option<Shard>,
+}
+
 struct State {
     seed: u64,
     trainable: bool,
     varmap: VarMap,
     versions: Mutex<HashMap<String, u32>>,
-    tensors: Mutex<HashMap<String, Tensor>>,
+    rules: Mutex<(Rules, Vec<usize>)>,
+    held: Mutex<HashMap<String, Held>>,
     recorder: Recorder,
 }
 
 /// Keyed-stream parameters for unmodified candle code: make a `VarBuilder` from
 /// it, build the model, then list what was created (with provenance), or train
 /// the `VarMap` it filled.
+///
+/// One `KeyedVars` holds one tensor per path: asking again for a path returns
+/// the same tensor, and asking for it with another shape, or for another rank's
+/// shard of it, is an error (tensor parallelism uses one `KeyedVars` per rank).
 #[derive(Clone, Debug)]
 pub struct KeyedVars {
     state: Arc<State>,
@@ -110,6 +130,12 @@ pub fn var_builder(seed: u64, dtype: DType, device: &Device) -> VarBuilder<'stat
     KeyedVars::new(seed, dtype, device).var_builder()
 }
 
+/// The `VarBuilder` of tensor-parallel candle code, over keyed streams: the
+/// type candle-nn calls `ShardedVarBuilder`, with the same [`Shard`] hints.
+/// Code that imports `candle_nn::var_builder::ShardedVarBuilder` imports this
+/// instead and builds it with [`KeyedVars::sharded_var_builder`].
+pub type ShardedVarBuilder<'a> = VarBuilderArgs<'a, KeyedShardedBackend>;
+
 impl KeyedVars {
     fn with(seed: u64, dtype: DType, device: &Device, trainable: bool) -> Self {
         Self {
@@ -118,7 +144,8 @@ impl KeyedVars {
                 trainable,
                 varmap: VarMap::new(),
                 versions: Mutex::new(HashMap::new()),
-                tensors: Mutex::new(HashMap::new()),
+                rules: Mutex::new((Rules::new(), Vec::new())),
+                held: Mutex::new(HashMap::new()),
                 recorder: Recorder::new(),
             }),
             dtype,
@@ -137,8 +164,9 @@ impl KeyedVars {
         Self::with(seed, dtype, device, true)
     }
 
-    /// Declares `version` for the parameter at `path` (default 1): bumping it
-    /// re-rolls that parameter alone, without touching the model code.
+    /// Declares `version` for the parameter at `path` (default 1, or the
+    /// version of the rule that matches it): bumping it re-rolls that parameter
+    /// alone, without touching the model code.
     #[must_use]
     pub fn version(self, path: &str, version: u32) -> Self {
         self.state
@@ -149,16 +177,73 @@ impl KeyedVars {
         self
     }
 
+    /// Adds init rules after those already given: for each parameter the first
+    /// matching rule decides the scheme, ahead of candle's hint. Give your own
+    /// rules before a recipe's to override it.
+    #[must_use]
+    pub fn rules(self, rules: Rules) -> Self {
+        {
+            let mut guard = self.state.rules.lock().expect("rules lock");
+            let (list, hits) = &mut *guard;
+            *list = std::mem::take(list).then(rules);
+            hits.resize(list.len(), 0);
+        }
+        self
+    }
+
+    /// Adds one init rule after those already given (see [`KeyedVars::rules`]).
+    #[must_use]
+    pub fn rule(self, rule: Rule) -> Self {
+        self.rules(Rules::new().with(rule))
+    }
+
+    /// The labels of the rules that have matched no parameter so far (rules
+    /// marked [`Rule::optional`] excepted): after building a model, a typo in a
+    /// pattern or a rule for another architecture.
+    pub fn unmatched_rules(&self) -> Vec<String> {
+        let guard = self.state.rules.lock().expect("rules lock");
+        let (list, hits) = &*guard;
+        list.iter()
+            .zip(hits)
+            .filter(|(r, &n)| n == 0 && !r.is_optional())
+            .map(|(r, _)| r.label())
+            .collect()
+    }
+
+    /// Fails, naming them, when some rules matched no parameter
+    /// ([`KeyedVars::unmatched_rules`]); call it after building the model.
+    pub fn check_rules(&self) -> crate::Result<()> {
+        let unmatched = self.unmatched_rules();
+        match unmatched.split_first() {
+            None => Ok(()),
+            Some((first, rest)) => {
+                let mut reason =
+                    "matched no parameter (a typo in the pattern, or a rule for another architecture)".to_owned();
+                if !rest.is_empty() {
+                    let others: Vec<String> = rest.iter().map(|r| format!("`{r}`")).collect();
+                    reason.push_str(&format!("; nor did {}", others.join(", ")));
+                }
+                Err(crate::Error::Rule {
+                    pattern: first.clone(),
+                    reason,
+                })
+            }
+        }
+    }
+
     /// The `VarBuilder` to hand to candle code.
     pub fn var_builder(&self) -> VarBuilder<'static> {
         let backend: Box<dyn SimpleBackend> = Box::new(KeyedBackend(self.state.clone()));
         VarBuilder::from_backend(backend, self.dtype, self.device.clone())
     }
 
-    /// A `VarBuilder` for tensor parallelism: hints carry the shard
-    /// ([`KeyedShard`]) and each rank generates only its own slice, equal bit for
-    /// bit to the same slice of the whole tensor. Pass the **global** shape.
-    pub fn sharded_var_builder(&self) -> VarBuilderArgs<'static, KeyedShardedBackend> {
+    /// The [`ShardedVarBuilder`] for tensor parallelism: hints are candle-nn's
+    /// [`Shard`] `{ dim, rank, world_size }`, and each rank generates only its
+    /// own slice, equal bit for bit to the same slice of the whole tensor. Pass
+    /// the **global** shape, as candle's `ShardedSafeTensors` wants. The
+    /// scheme comes from the rules ([`KeyedVars::rules`]): a `Shard` carries no
+    /// init hint, so a parameter no rule matches is an error naming it.
+    pub fn sharded_var_builder(&self) -> ShardedVarBuilder<'static> {
         VarBuilderArgs::new_with_args(KeyedShardedBackend(self.state.clone()), self.dtype, &self.device)
     }
 
@@ -167,15 +252,15 @@ impl KeyedVars {
         &self.state.varmap
     }
 
-    /// Every tensor created so far, sorted by path.
+    /// Every tensor created so far (a sharded parameter's local slice), sorted by path.
     pub fn tensors(&self) -> Vec<(String, Tensor)> {
         let mut v: Vec<(String, Tensor)> = self
             .state
-            .tensors
+            .held
             .lock()
             .expect("tensors lock")
             .iter()
-            .map(|(k, t)| (k.clone(), t.clone()))
+            .map(|(k, h)| (k.clone(), h.tensor.clone()))
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
@@ -197,45 +282,86 @@ impl std::fmt::Debug for State {
         f.debug_struct("State")
             .field("seed", &self.seed)
             .field("trainable", &self.trainable)
-            .field("tensors", &self.tensors.lock().map(|t| t.len()).unwrap_or(0))
+            .field("tensors", &self.held.lock().map(|t| t.len()).unwrap_or(0))
             .finish_non_exhaustive()
     }
 }
 
+/// `rank r of w along dim d`, or `the whole tensor`.
+fn describe_shard(shard: Option<Shard>) -> String {
+    match shard {
+        Some(s) => format!("rank {} of {} along dim {}", s.rank, s.world_size, s.dim),
+        None => "the whole tensor".to_owned(),
+    }
+}
+
+fn same_shard(a: Option<Shard>, b: Option<Shard>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a.dim, a.rank, a.world_size) == (b.dim, b.rank, b.world_size),
+        _ => false,
+    }
+}
+
 impl State {
-    fn version(&self, path: &str) -> u32 {
-        *self.versions.lock().expect("versions lock").get(path).unwrap_or(&1)
-    }
-
-    /// Returns the tensor already made for `path`, checking the requested shape.
-    fn existing(&self, path: &str, shape: &[usize]) -> candle_core::Result<Option<Tensor>> {
-        match self.tensors.lock().expect("tensors lock").get(path) {
-            Some(t) if t.dims() != shape => Err(candle_core::Error::Msg(format!(
-                "parameter `{path}` was created with shape {:?} and is now requested with shape {shape:?}",
-                t.dims()
-            ))),
-            Some(t) => Ok(Some(t.clone())),
-            None => Ok(None),
-        }
-    }
-
-    /// Generates `path` (the whole tensor of `shape`, or its `region`) with the
-    /// scheme `hint` asks for, then registers and records it.
-    fn make(
+    /// The tensor at `path` of global shape `global` (or its `shard`): the one
+    /// already made, or a new one with the scheme of the first matching rule,
+    /// else of `hint`.
+    fn get(
         &self,
         path: &str,
-        shape: &[usize],
-        region: Option<&[Range<usize>]>,
-        hint: candle_nn::Init,
+        global: &[usize],
+        shard: Option<Shard>,
+        hint: Option<candle_nn::Init>,
         dtype: DType,
         dev: &Device,
     ) -> candle_core::Result<Tensor> {
-        let scheme = scheme_for_hint(hint, shape);
-        let version = self.version(path);
+        let region = match shard {
+            None => None,
+            Some(s) => Some(shard_region(path, global, s)?),
+        };
+        let mut held = self.held.lock().expect("tensors lock");
+        if let Some(h) = held.get(path) {
+            if h.global != global || !same_shard(h.shard, shard) {
+                candle_core::bail!(
+                    "parameter `{path}` was created as {} of shape {:?} and is now requested as {} of shape {global:?}: \
+                     one KeyedVars holds one tensor per path (for tensor parallelism, make one KeyedVars per rank)",
+                    describe_shard(h.shard),
+                    h.global,
+                    describe_shard(shard),
+                );
+            }
+            return Ok(h.tensor.clone());
+        }
+        let (scheme, rule, rule_version) = {
+            let mut guard = self.rules.lock().expect("rules lock");
+            let (list, hits) = &mut *guard;
+            match list.find(path) {
+                Some((i, r)) => {
+                    hits[i] += 1;
+                    (*r.scheme(), Some(r.label()), r.version())
+                }
+                None => match hint {
+                    Some(hint) => (scheme_for_hint(hint, global), None, None),
+                    None => candle_core::bail!(
+                        "parameter `{path}` (shape {global:?}): no init rule matches it, and candle's `Shard` \
+                         hint carries no init: add a rule for it, or a recipe (`KeyedVars::rules`)"
+                    ),
+                },
+            }
+        };
+        let version = self
+            .versions
+            .lock()
+            .expect("versions lock")
+            .get(path)
+            .copied()
+            .or(rule_version)
+            .unwrap_or(1);
         let init = Init::new(self.seed).set_dtype(dtype).set_device(dev);
         // Generated as a variable when trainable, so `from_tensor` below wraps it
         // without copying.
-        let tensor = init.make(path, shape, region, &scheme, version, self.trainable)?;
+        let tensor = init.make(path, global, region.as_deref(), &scheme, version, self.trainable)?;
         let tensor = if self.trainable {
             let var = Var::from_tensor(&tensor)?;
             self.varmap
@@ -247,22 +373,49 @@ impl State {
         } else {
             tensor
         };
-        let name = dtype_name(dtype);
-        self.recorder.record(Provenance::new(
-            path,
-            shape,
-            name,
-            &scheme,
-            version,
-            self.seed,
-            self.trainable,
-        ));
-        self.tensors
-            .lock()
-            .expect("tensors lock")
-            .insert(path.to_owned(), tensor.clone());
+        self.recorder.record(
+            Provenance::new(
+                path,
+                global,
+                dtype_name(dtype),
+                &scheme,
+                version,
+                self.seed,
+                self.trainable,
+            )
+            .with_rule(rule),
+        );
+        held.insert(
+            path.to_owned(),
+            Held {
+                tensor: tensor.clone(),
+                global: global.to_vec(),
+                shard,
+            },
+        );
         Ok(tensor)
     }
+}
+
+/// The region of `global` that `shard` holds; a shard that does not fit is an
+/// error naming the parameter.
+fn shard_region(path: &str, global: &[usize], shard: Shard) -> candle_core::Result<Vec<Range<usize>>> {
+    let Shard { dim, rank, world_size } = shard;
+    if dim >= global.len() || world_size == 0 || rank >= world_size {
+        candle_core::bail!(
+            "parameter `{path}`: shard (dim {dim}, rank {rank} of {world_size}) does not fit the global shape {global:?}"
+        );
+    }
+    let size = global[dim];
+    if !size.is_multiple_of(world_size) {
+        candle_core::bail!(
+            "parameter `{path}`: dim {dim} of the global shape {global:?} ({size}) does not split into {world_size} equal shards"
+        );
+    }
+    let block = size / world_size;
+    let mut region: Vec<Range<usize>> = global.iter().map(|&n| 0..n).collect();
+    region[dim] = rank * block..(rank + 1) * block;
+    Ok(region)
 }
 
 /// The [`SimpleBackend`] behind [`KeyedVars::var_builder`].
@@ -271,90 +424,38 @@ struct KeyedBackend(Arc<State>);
 
 impl SimpleBackend for KeyedBackend {
     fn get(&self, s: Shape, name: &str, h: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        let shape = s.dims();
-        if let Some(t) = self.0.existing(name, shape)? {
-            return Ok(t);
-        }
-        self.0.make(name, shape, None, h, dtype, dev)
+        self.0.get(name, s.dims(), None, Some(h), dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
-        self.0
-            .tensors
-            .lock()
-            .expect("tensors lock")
-            .get(name)
-            .cloned()
-            .ok_or_else(|| {
-                candle_core::Error::Msg(format!(
+        match self.0.held.lock().expect("tensors lock").get(name) {
+            Some(h) => Ok(h.tensor.clone()),
+            None => candle_core::bail!(
                 "parameter `{name}` has not been created yet, and keyed streams need its shape: use `get` with a shape"
-            ))
-            })
+            ),
+        }
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.tensors.lock().expect("tensors lock").contains_key(name)
+        self.0.held.lock().expect("tensors lock").contains_key(name)
     }
 }
 
-/// Hints of the sharded builder: the init hint and which shard of the global
-/// tensor this rank holds (candle-nn's `Shard` fields).
-#[derive(Clone, Copy, Debug)]
-pub struct KeyedShard {
-    /// The init hint, as for an unsharded `VarBuilder`.
-    pub init: candle_nn::Init,
-    /// The dimension split across ranks.
-    pub dim: usize,
-    /// This rank.
-    pub rank: usize,
-    /// Number of ranks.
-    pub world_size: usize,
-}
-
-impl Default for KeyedShard {
-    fn default() -> Self {
-        Self {
-            init: candle_nn::Init::Const(0.0),
-            dim: 0,
-            rank: 0,
-            world_size: 1,
-        }
-    }
-}
-
-/// The [`Backend`] behind [`KeyedVars::sharded_var_builder`].
+/// The [`Backend`] behind [`KeyedVars::sharded_var_builder`]: hints are
+/// candle-nn's [`Shard`]; the default hint (`world_size` 1) is the whole tensor.
 #[derive(Debug)]
 pub struct KeyedShardedBackend(Arc<State>);
 
 impl Backend for KeyedShardedBackend {
-    type Hints = KeyedShard;
+    type Hints = Shard;
 
-    fn get(&self, s: Shape, name: &str, h: KeyedShard, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        let global = s.dims();
-        if h.dim >= global.len() || h.world_size == 0 || h.rank >= h.world_size {
-            candle_core::bail!(
-                "parameter `{name}`: shard (dim {}, rank {} of {}) does not fit the global shape {global:?}",
-                h.dim,
-                h.rank,
-                h.world_size
-            );
-        }
-        let size = global[h.dim];
-        if !size.is_multiple_of(h.world_size) {
-            return Err(candle_core::Error::ShapeMismatchSplit {
-                shape: s.clone(),
-                dim: h.dim,
-                n_parts: h.world_size,
-            });
-        }
-        let block = size / h.world_size;
-        let mut region: Vec<Range<usize>> = global.iter().map(|&n| 0..n).collect();
-        region[h.dim] = h.rank * block..(h.rank + 1) * block;
-        let local: Vec<usize> = region.iter().map(|r| r.len()).collect();
-        if let Some(t) = self.0.existing(name, &local)? {
-            return Ok(t);
-        }
-        self.0.make(name, global, Some(&region), h.init, dtype, dev)
+    fn get(&self, s: Shape, name: &str, h: Shard, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let shard = if h.world_size == 1 && h.rank == 0 {
+            None
+        } else {
+            Some(h)
+        };
+        self.0.get(name, s.dims(), shard, None, dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
@@ -362,6 +463,6 @@ impl Backend for KeyedShardedBackend {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.tensors.lock().expect("tensors lock").contains_key(name)
+        self.0.held.lock().expect("tensors lock").contains_key(name)
     }
 }

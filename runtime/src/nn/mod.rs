@@ -5,4 +5,5 @@ pub mod dropout;
 pub(crate) mod init;
 pub mod layers;
 pub mod model;
+pub mod rules;
 pub mod shuffle;

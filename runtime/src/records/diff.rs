@@ -94,6 +94,14 @@ pub enum Change {
         /// After.
         to: Option<String>,
     },
+    /// The init rule that chose the scheme changed (does not change values by
+    /// itself; a different scheme shows as its own change).
+    Rule {
+        /// Before.
+        from: Option<String>,
+        /// After.
+        to: Option<String>,
+    },
     /// The values changed although nothing that makes them did: a change to
     /// the generator (spec or library code), or values modified after
     /// initialisation.
@@ -108,7 +116,10 @@ pub enum Change {
 impl Change {
     /// Whether this change can change values by itself.
     fn rerolls(&self) -> bool {
-        !matches!(self, Change::Trainable { .. } | Change::Alias { .. })
+        !matches!(
+            self,
+            Change::Trainable { .. } | Change::Alias { .. } | Change::Rule { .. }
+        )
     }
 }
 
@@ -122,9 +133,9 @@ pub enum Entry {
     /// Moved to a new path, matched through an alias.
     Renamed {
         /// The old record.
-        from: ParamRecord,
+        from: Box<ParamRecord>,
         /// The new record.
-        to: ParamRecord,
+        to: Box<ParamRecord>,
         /// Its other changes.
         changes: Vec<Change>,
     },
@@ -242,6 +253,12 @@ fn compare(a: &ParamRecord, b: &ParamRecord, same_path: bool) -> Vec<Change> {
             to: b.alias.clone(),
         });
     }
+    if a.rule != b.rule {
+        out.push(Change::Rule {
+            from: a.rule.clone(),
+            to: b.rule.clone(),
+        });
+    }
     // A new path is a new stream key, so a rename explains new values by itself.
     let declared = !same_path || out.iter().any(Change::rerolls);
     if a.digest != b.digest && !declared {
@@ -268,8 +285,8 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Diff {
                 } else if let [Change::Alias { .. }] = changes[..] {
                     // Renamed in code, path (hence values) kept by `key`.
                     entries.push(Entry::Renamed {
-                        from: a.clone(),
-                        to: b.clone(),
+                        from: Box::new(a.clone()),
+                        to: Box::new(b.clone()),
                         changes: Vec::new(),
                     });
                 } else {
@@ -313,8 +330,8 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Diff {
     for (path, a, b) in renames {
         added.remove(path);
         entries.push(Entry::Renamed {
-            from: a.clone(),
-            to: b.clone(),
+            from: Box::new(a.clone()),
+            to: Box::new(b.clone()),
             changes: compare(a, b, false),
         });
     }
@@ -343,6 +360,9 @@ pub fn describe(r: &ParamRecord) -> String {
     }
     if let Some(a) = &r.alias {
         s.push_str(&format!(", alias `{a}`"));
+    }
+    if let Some(rule) = &r.rule {
+        s.push_str(&format!(", rule `{rule}`"));
     }
     s
 }
@@ -379,6 +399,13 @@ impl fmt::Display for Change {
                         .map_or("(none)".to_owned(), |a| format!("`{}`", printable(a)))
                 };
                 write!(f, "alias {} -> {}", word(from), word(to))
+            }
+            Change::Rule { from, to } => {
+                let word = |a: &Option<String>| {
+                    a.as_ref()
+                        .map_or("(none)".to_owned(), |a| format!("`{}`", printable(a)))
+                };
+                write!(f, "rule {} -> {}", word(from), word(to))
             }
             Change::UndeclaredValues { from, to } => write!(
                 f,

@@ -116,6 +116,8 @@ pub struct ParamRecord {
     /// Another name of the parameter: its name in code when `key = ".."` keeps an
     /// older path (recorded by the macro), or one set with [`Manifest::with_alias`].
     pub alias: Option<String>,
+    /// The init rule that chose the scheme, when one did (see [`Provenance::rule`]).
+    pub rule: Option<String>,
     /// Global shape.
     pub shape: Vec<usize>,
     /// Element type.
@@ -180,6 +182,7 @@ impl ParamRecord {
         Ok(ParamRecord {
             path: path.clone(),
             alias: provenance.alias.clone(),
+            rule: provenance.rule.clone(),
             shape: provenance.shape.clone(),
             dtype: parse_dtype(&provenance.dtype).map_err(|e| param_error(path, e))?,
             scheme,

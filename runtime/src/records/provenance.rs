@@ -39,6 +39,11 @@ pub struct Provenance {
     /// Absent from records written before aliases were recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    /// The init rule that chose the scheme, for a parameter built through a
+    /// keyed `VarBuilder` with rules ([`crate::rules`]): its pattern, after the
+    /// recipe's name for a recipe's rule. Absent when the code chose the scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl Provenance {
@@ -62,6 +67,7 @@ impl Provenance {
             trainable,
             spec_version: SPEC_VERSION,
             alias: None,
+            rule: None,
         }
     }
 
@@ -70,6 +76,13 @@ impl Provenance {
     #[must_use]
     pub fn with_alias(mut self, alias: &str) -> Self {
         self.alias = (alias != self.path).then(|| alias.to_owned());
+        self
+    }
+
+    /// This record with the label of the init rule that chose its scheme.
+    #[must_use]
+    pub fn with_rule(mut self, rule: Option<String>) -> Self {
+        self.rule = rule;
         self
     }
 }

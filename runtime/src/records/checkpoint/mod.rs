@@ -130,9 +130,20 @@ pub fn read(file: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
 /// Builds `M` with every parameter taken from the checkpoint `file`, in `dtype`
 /// unless a parameter declares its own. Fails on any missing, extra, wrongly
 /// shaped or wrongly typed tensor, naming all of them.
+///
+/// Runtime randomness resumes where it was: the model is built with the seed
+/// the checkpoint's metadata records, so a [`KeyedDropout`](crate::dropout::KeyedDropout)
+/// draws the masks it would have drawn in an uninterrupted run. A checkpoint
+/// without a recorded seed loads only models without keyed dropout.
 pub fn load_model<M: Model>(file: &Path, config: &M::Config, dtype: DType, device: &Device) -> Result<M> {
     let checked = CheckedVars::open(file, dtype, device)?;
-    let built = M::build(config, &Ctx::load(&checked.var_builder()));
+    let seed = checked.metadata()?.and_then(|m| m.seed);
+    let vb = checked.var_builder();
+    let ctx = match seed {
+        Some(seed) => Ctx::load(&vb).with_seed(seed),
+        None => Ctx::load(&vb),
+    };
+    let built = M::build(config, &ctx);
     checked.finish()?;
     built
 }
@@ -176,6 +187,11 @@ impl CheckedVars {
             dtype,
             device: device.clone(),
         })
+    }
+
+    /// The checkpoint's [`Metadata`] (`None` for a plain safetensors file).
+    pub fn metadata(&self) -> Result<Option<Metadata>> {
+        self.served.header.metadata(&self.file.display().to_string())
     }
 
     /// The `VarBuilder` to build the model with.

@@ -3,7 +3,8 @@
 //! A lockfile is a [`Manifest`] as text: a short header (format, number of
 //! parameters, seed, model version), then one `[[param]]` block per parameter,
 //! sorted by path, each line one fact (path, shape, dtype, init, version,
-//! trainable, spec version, BLAKE3 of the exact bits). It is valid TOML, so any
+//! trainable, spec version, BLAKE3 of the exact bits; the alias and the init
+//! rule when there are). It is valid TOML, so any
 //! TOML reader can load it, and a change to the model shows in code review as a
 //! change to the few lines it touches.
 //!
@@ -182,6 +183,9 @@ pub fn render(manifest: &Manifest) -> String {
         let _ = writeln!(s, "path = {}", quote(&p.path));
         if let Some(alias) = &p.alias {
             let _ = writeln!(s, "alias = {}", quote(alias));
+        }
+        if let Some(rule) = &p.rule {
+            let _ = writeln!(s, "rule = {}", quote(rule));
         }
         let dims: Vec<String> = p.shape.iter().map(usize::to_string).collect();
         let _ = writeln!(s, "shape = [{}]", dims.join(", "));

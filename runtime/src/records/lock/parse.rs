@@ -74,9 +74,10 @@ impl<'t> Section<'t> {
 }
 
 const HEADER_KEYS: [&str; 4] = ["lockfile", "parameters", "seed", "model_version"];
-const PARAM_KEYS: [&str; 10] = [
+const PARAM_KEYS: [&str; 11] = [
     "path",
     "alias",
+    "rule",
     "shape",
     "dtype",
     "init",
@@ -241,6 +242,7 @@ impl<'t> Parser<'t> {
         let (path, path_line) = b.req_str(file, "path")?;
         let path = path.to_owned();
         let alias = b.opt_str(file, "alias")?.map(|(a, _)| a.to_owned());
+        let rule = b.opt_str(file, "rule")?.map(|(r, _)| r.to_owned());
         let (shape, shape_line) = b.req_ints(file, "shape")?;
         let shape: Vec<usize> = shape
             .iter()
@@ -295,6 +297,7 @@ impl<'t> Parser<'t> {
         let record = ParamRecord {
             path,
             alias,
+            rule,
             shape,
             dtype,
             scheme,
