@@ -63,8 +63,8 @@ pub struct Mlp {
 impl Mlp {
     /// Forward pass at training `step`.
     pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> Result<Tensor> {
-        let h = self.drop1.forward_t(&self.fc1.forward(x)?.relu()?, step, train)?;
-        let h = self.drop2.forward_t(&self.fc2.forward(&h)?.relu()?, step, train)?;
+        let h = self.drop1.forward_at(&self.fc1.forward(x)?.relu()?, step, train)?;
+        let h = self.drop2.forward_at(&self.fc2.forward(&h)?.relu()?, step, train)?;
         self.head.forward(&h)
     }
 }
@@ -90,8 +90,8 @@ pub struct MlpWithUnused {
 impl MlpWithUnused {
     /// Forward pass at training `step`.
     pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> Result<Tensor> {
-        let h = self.drop1.forward_t(&self.fc1.forward(x)?.relu()?, step, train)?;
-        let h = self.drop2.forward_t(&self.fc2.forward(&h)?.relu()?, step, train)?;
+        let h = self.drop1.forward_at(&self.fc1.forward(x)?.relu()?, step, train)?;
+        let h = self.drop2.forward_at(&self.fc2.forward(&h)?.relu()?, step, train)?;
         self.head.forward(&h)
     }
 }

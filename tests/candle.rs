@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::var_builder::Shard;
+use candle_nn::ModuleT;
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use reproducible::backend::{var_builder, KeyedVars};
 use reproducible::checkpoint::{self, Metadata};
@@ -187,7 +188,7 @@ pub struct Tiny {
 impl Tiny {
     pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> candle_core::Result<Tensor> {
         let y = self.fc.forward(x)?.broadcast_mul(&self.scale)?;
-        self.drop.forward_t(&y, step, train)
+        self.drop.forward_at(&y, step, train)
     }
 }
 
@@ -336,3 +337,72 @@ fn dropout_masks_and_data_order_are_keyed_and_independent() {
     assert_eq!(order, permutation(2, "data.train", 0, 1000));
 }
 
+#[test]
+fn keyed_dropout_needs_a_seed_and_a_checkpoint_gives_back_the_one_it_records() {
+    // A context without a seed cannot key masks: an error naming the layer, never seed 0.
+    let vb = var_builder(1, DType::F32, &Device::Cpu);
+    let e = Tiny::load(&4, &vb).err().unwrap().to_string();
+    assert!(e.contains("`drop`") && e.contains("seed"), "{e}");
+    // A checkpoint records the seed; loading it restores the masks an uninterrupted run draws.
+    let (model, provenance) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
+    let file = temp("seeded");
+    checkpoint::save_model(&file, &model, &Metadata::new(Some(11), 1, provenance)).unwrap();
+    let back: Tiny = checkpoint::load_model(&file, &4, DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(back.drop.seed(), 11);
+    let x = Tensor::ones((8, 4), DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(
+        values(&back.forward_t(&x, 5, true).unwrap()),
+        values(&model.forward_t(&x, 5, true).unwrap())
+    );
+    // A plain safetensors file records no seed, so a model with keyed dropout does not load from it.
+    let plain = temp("plain");
+    let tensors: Vec<(String, Tensor)> = model.parameters().into_iter().map(|p| (p.path, p.tensor)).collect();
+    checkpoint::save(&plain, &tensors, &Metadata::new(None, 1, vec![])).unwrap();
+    let e = checkpoint::load_model::<Tiny>(&plain, &4, DType::F32, &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("seed"), "{e}");
+}
+
+#[reproducible_model(config = usize)]
+pub struct TwoDrops {
+    #[module(linear(*cfg, *cfg))]
+    fc: Linear,
+    #[module(dropout(0.5))]
+    first: KeyedDropout,
+    #[module(dropout(0.5), count = 2)]
+    more: Vec<KeyedDropout>,
+}
+
+#[reproducible::forward]
+impl ModuleT for TwoDrops {
+    fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        // candle's own trait, as code written for `candle_nn::Dropout` calls it.
+        let mut y = self.fc.forward(x)?.apply_t(&self.first, train)?;
+        for d in &self.more {
+            y = y.apply_t(d, train)?;
+        }
+        Ok(y)
+    }
+}
+
+#[test]
+fn keyed_dropout_is_a_candle_module_t_at_the_step_the_model_was_set_to() {
+    let m = TwoDrops::init(&6, &Init::new(3)).unwrap();
+    let x = Tensor::ones((4, 6), DType::F32, &Device::Cpu).unwrap();
+    m.set_step(9);
+    assert!(m.first.step() == 9 && m.more.iter().all(|d| d.step() == 9));
+    let through_trait = values(&m.forward_t(&x, true).unwrap());
+    let mut by_hand = m.fc.forward(&x).unwrap();
+    for d in std::iter::once(&m.first).chain(&m.more) {
+        by_hand = d.forward_at(&by_hand, 9, true).unwrap();
+    }
+    assert_eq!(through_trait, values(&by_hand));
+    m.set_step(10);
+    assert_ne!(values(&m.forward_t(&x, true).unwrap()), through_trait);
+    assert_eq!(
+        values(&m.forward_t(&x, false).unwrap()),
+        values(&m.fc.forward(&x).unwrap())
+    );
+}

@@ -93,6 +93,11 @@ impl ::reproducible::__private::Model for Attention {
         __f("alpha", &self.alpha, false);
         __f("gamma", &self.gamma, true);
     }
+    #[allow(unused_variables)]
+    fn set_step(&self, __step: u64) {
+        <Linear as ::reproducible::__private::Model>::set_step(&self.qkv, __step);
+        <Linear as ::reproducible::__private::Model>::set_step(&self.proj, __step);
+    }
 }
 #[automatically_derived]
 impl Attention {

@@ -71,6 +71,7 @@ fn expand(model: &Model) -> TokenStream {
     let ctx = local("__ctx");
     let mut builds = Vec::new();
     let mut visits = Vec::new();
+    let mut steps = Vec::new();
     let mut inits = Vec::new();
     for (index, field) in model.fields.iter().enumerate() {
         let ident = &field.ident;
@@ -79,6 +80,7 @@ fn expand(model: &Model) -> TokenStream {
         let (build, visit) = field_code(field, &ctx, &value);
         builds.push(build);
         visits.extend(visit);
+        steps.extend(step_code(field));
     }
     let checks = checks(model);
     let generic = !model.input.generics.params.is_empty();
@@ -125,6 +127,11 @@ fn expand(model: &Model) -> TokenStream {
             ) {
                 #(#visits)*
             }
+
+            #[allow(unused_variables)]
+            fn set_step(&self, __step: u64) {
+                #(#steps)*
+            }
         }
 
         #[automatically_derived]
@@ -153,6 +160,31 @@ fn expand(model: &Model) -> TokenStream {
 
         #free_checks
     }
+}
+
+/// The code passing the training step on to a submodule field.
+fn step_code(field: &Field) -> Option<TokenStream> {
+    let Kind::Module(m) = &field.kind else {
+        return None;
+    };
+    let ident = &field.ident;
+    let ty = match &m.container {
+        Container::One(ty) | Container::List { inner: ty, .. } | Container::Optional { inner: ty, .. } => ty,
+    };
+    let set = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::set_step);
+    Some(match &m.container {
+        Container::One(_) => quote!(#set(&self.#ident, __step);),
+        Container::List { .. } => quote! {
+            for __module in &self.#ident {
+                #set(__module, __step);
+            }
+        },
+        Container::Optional { .. } => quote! {
+            if let ::core::option::Option::Some(__module) = &self.#ident {
+                #set(__module, __step);
+            }
+        },
+    })
 }
 
 /// The code building one field into `value`, and the code listing its parameters.

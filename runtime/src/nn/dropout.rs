@@ -6,22 +6,34 @@
 //! training step (SPEC.md section 10), so a training run is reproducible end to
 //! end and one layer's masks never move another's.
 //!
+//! The step comes either as an argument ([`KeyedDropout::forward_at`]) or from
+//! the layer's step counter, which [`Model::set_step`] sets for every keyed
+//! dropout of a model at once; candle's [`ModuleT`] (`x.apply_t(&drop, train)`)
+//! reads the counter.
+//!
 //! ```
 //! use reproducible::dropout::{dropout, KeyedDropout};
 //! use candle_core::{DType, Device, Tensor};
+//! use candle_nn::ModuleT;
 //! use reproducible::model::Ctx;
 //! use reproducible::{Init, Model};
 //! let init = Init::new(1);
 //! let drop = KeyedDropout::build(&dropout(0.5), &Ctx::init(&init).child("blocks.0.drop"))?;
 //! let x = Tensor::ones((4, 8), DType::F32, &Device::Cpu)?;
-//! let a = drop.forward_t(&x, 7, true)?;
-//! assert_eq!(a.to_vec2::<f32>()?, drop.forward_t(&x, 7, true)?.to_vec2::<f32>()?);
-//! assert_ne!(a.to_vec2::<f32>()?, drop.forward_t(&x, 8, true)?.to_vec2::<f32>()?);
-//! assert_eq!(drop.forward_t(&x, 7, false)?.to_vec2::<f32>()?, x.to_vec2::<f32>()?);
+//! let a = drop.forward_at(&x, 7, true)?;
+//! assert_eq!(a.to_vec2::<f32>()?, drop.forward_at(&x, 7, true)?.to_vec2::<f32>()?);
+//! assert_ne!(a.to_vec2::<f32>()?, drop.forward_at(&x, 8, true)?.to_vec2::<f32>()?);
+//! assert_eq!(drop.forward_at(&x, 7, false)?.to_vec2::<f32>()?, x.to_vec2::<f32>()?);
+//! // Through candle's trait, at the step the model was set to.
+//! drop.set_step(7);
+//! assert_eq!(x.apply_t(&drop, true)?.to_vec2::<f32>()?, a.to_vec2::<f32>()?);
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use candle_core::{DType, Tensor};
+use candle_nn::ModuleT;
 
 use crate::error::{Error, Result};
 use crate::generate::generate;
@@ -44,11 +56,24 @@ pub fn dropout(p: f32) -> DropoutSpec {
 /// A dropout layer whose mask at training step `s` is drawn from the runtime
 /// stream `(seed, path, s)`: element `i` is kept when its uniform draw is `>= p`,
 /// and kept elements are scaled by `1 / (1 - p)`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct KeyedDropout {
     p: f32,
     seed: u64,
     path: String,
+    /// The step [`ModuleT::forward_t`] uses; set by [`Model::set_step`].
+    step: AtomicU64,
+}
+
+impl Clone for KeyedDropout {
+    fn clone(&self) -> Self {
+        Self {
+            p: self.p,
+            seed: self.seed,
+            path: self.path.clone(),
+            step: AtomicU64::new(self.step()),
+        }
+    }
 }
 
 impl KeyedDropout {
@@ -60,6 +85,16 @@ impl KeyedDropout {
     /// The path its masks are keyed by.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The seed its masks are keyed by.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The training step [`ModuleT::forward_t`] draws the mask of (0 until set).
+    pub fn step(&self) -> u64 {
+        self.step.load(Ordering::Relaxed)
     }
 
     /// The keep mask (0 or `1 / (1 - p)`, in f32) for an input of `shape` at `step`.
@@ -79,7 +114,7 @@ impl KeyedDropout {
 
     /// Applies dropout at training `step` when `train` is true; the identity
     /// otherwise. Forward code calls it, so it returns candle's `Result`.
-    pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> candle_core::Result<Tensor> {
+    pub fn forward_at(&self, x: &Tensor, step: u64, train: bool) -> candle_core::Result<Tensor> {
         if !train || self.p == 0.0 || x.elem_count() == 0 {
             return Ok(x.clone());
         }
@@ -104,12 +139,36 @@ impl Model for KeyedDropout {
                 reason: format!("p must be in [0, 1), got {}", config.p),
             });
         }
+        let Some(seed) = ctx.seed() else {
+            return Err(Error::Config {
+                path: ctx.path().to_owned(),
+                layer: "dropout".to_owned(),
+                reason: "its masks are keyed by the run's seed, and this context has none: load with \
+                         `checkpoint::load_model` (it restores the seed the checkpoint records), or build with \
+                         `Ctx::load(&vb).with_seed(seed)`"
+                    .to_owned(),
+            });
+        };
         Ok(Self {
             p: config.p,
-            seed: ctx.seed().unwrap_or(0),
+            seed,
             path: ctx.path().to_owned(),
+            step: AtomicU64::new(0),
         })
     }
 
     fn visit_params<'a>(&'a self, _f: &mut dyn FnMut(&str, &'a Tensor, bool)) {}
+
+    fn set_step(&self, step: u64) {
+        self.step.store(step, Ordering::Relaxed);
+    }
+}
+
+/// candle's train-flag trait: dropout at the step last set with
+/// [`Model::set_step`], so `x.apply_t(&drop, train)` and candle code written
+/// for `candle_nn::Dropout` work unchanged.
+impl ModuleT for KeyedDropout {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.forward_at(xs, self.step(), train)
+    }
 }

@@ -56,6 +56,13 @@ pub trait Model: Sized {
     /// Calls `f(relative_path, tensor, trainable)` for every parameter and buffer,
     /// in a stable order (declaration order, list elements by index).
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&str, &'a Tensor, bool));
+
+    /// Sets the training step that keyed runtime randomness at or below this
+    /// module draws from: every [`KeyedDropout`](crate::dropout::KeyedDropout)'s
+    /// mask through candle's `ModuleT`. Call it once per step of the training
+    /// loop. Modules without runtime randomness keep the default, which does
+    /// nothing; `#[reproducible_model]` forwards it to every submodule.
+    fn set_step(&self, _step: u64) {}
 }
 
 /// A parameter as listed by [`ModelExt::parameters`].
