@@ -5,5 +5,6 @@ pub mod dropout;
 pub(crate) mod init;
 pub mod layers;
 pub mod model;
+pub mod recipes;
 pub mod rules;
 pub mod shuffle;
