@@ -9,5 +9,6 @@ pub mod parity;
 pub mod rules;
 pub mod seed_story;
 pub mod statistics;
+pub mod tensor_parallel;
 pub mod train;
 pub mod ui;
