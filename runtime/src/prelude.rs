@@ -9,4 +9,4 @@ pub use crate::layers::*;
 pub use crate::model::{Model, ModelExt};
 pub use crate::{forward, reproducible_model, Init, Scheme};
 pub use candle_core::{DType, Device, IndexOp, Module, Result, Tensor, Var, D};
-pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Dropout, Embedding, LayerNorm, Linear, ModuleT, RmsNorm};
+pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Dropout, Embedding, Linear, ModuleT};

@@ -11,9 +11,11 @@
 //! checkpoints as they are.
 //!
 //! The layer types are candle-nn's ([`Linear`], [`Conv1d`], [`Conv2d`],
-//! [`Embedding`], [`LayerNorm`], [`RmsNorm`], [`BatchNorm`]), re-exported here,
-//! except three that keep their tensors private in candle-nn and are wrapped:
-//! [`GroupNorm`], [`Lstm`] and [`Gru`].
+//! [`Embedding`], [`BatchNorm`]), re-exported here, except three that keep
+//! their tensors private in candle-nn and are wrapped ([`GroupNorm`], [`Lstm`]
+//! and [`Gru`]) and the two norms whose fused candle-nn kernels have no
+//! backward pass, [`LayerNorm`] and [`RmsNorm`], which train (candle-nn's
+//! `LayerNorm` and `RmsNorm` build from the same specs, for inference).
 //!
 //! Names: what a layer is built from is its `<Layer>Spec` ([`LinearSpec`],
 //! [`Conv2dSpec`], ...): candle-nn's options for the layer, where it has some
@@ -63,13 +65,13 @@ pub use batch_norm::{batch_norm, BatchNormSpec};
 pub use conv::{conv1d, conv2d, Conv1dSpec, Conv2dSpec};
 pub use embedding::{embedding, EmbeddingSpec};
 pub use group_norm::{group_norm, GroupNorm, GroupNormSpec};
-pub use layer_norm::{layer_norm, rms_norm, LayerNormSpec, RmsNormSpec};
+pub use layer_norm::{layer_norm, rms_norm, LayerNorm, LayerNormSpec, RmsNorm, RmsNormSpec};
 pub use linear::{linear, linear_no_bias, LinearSpec};
 pub use recurrent::{gru, lstm, Gru, GruSpec, Lstm, LstmSpec, Recurrent};
 
 pub use crate::dropout::{dropout, DropoutSpec, KeyedDropout};
 pub use candle_nn::rnn::{GRUState, LSTMState};
-pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Embedding, LayerNorm, Linear, RmsNorm, RNN};
+pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Embedding, Linear, RNN};
 
 use crate::error::{Error, Result};
 use crate::model::Ctx;

@@ -217,6 +217,68 @@ fn layer_norm_and_rms_norm() {
     assert_eq!(rms.eps(), 1e-5);
 }
 
+/// The names of `params` a loss through `forward` gives a gradient to, and
+/// whether the input gets one.
+fn gradients(forward: &dyn Fn(&Tensor) -> Tensor, params: &[(&str, &Tensor)]) -> (Vec<String>, bool) {
+    let x = candle_core::Var::from_tensor(&input(&[2, 3, 8])).unwrap();
+    let grads = forward(x.as_tensor())
+        .sqr()
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let names = params
+        .iter()
+        .filter(|(_, t)| grads.get(t).is_some())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    (names, grads.get(x.as_tensor()).is_some())
+}
+
+#[test]
+fn the_norms_train_where_candles_fused_kernels_do_not() {
+    let ln: LayerNorm = build_checked(&layer_norm(8).bias_init(constant(0.25)));
+    let (w, b) = (ln.weight().clone(), ln.bias().unwrap().clone());
+    let ours = gradients(&|x| ln.forward(x).unwrap(), &[("weight", &w), ("bias", &b)]);
+    assert_eq!(ours, (vec!["weight".to_owned(), "bias".to_owned()], true));
+    // candle-nn's own layer from the same spec: its fused kernel records no backward.
+    let fused: candle_nn::LayerNorm = build_checked(&layer_norm(8).bias_init(constant(0.25)));
+    let (fw, fb) = (fused.weight().clone(), fused.bias().unwrap().clone());
+    assert_eq!(
+        gradients(&|x| fused.forward(x).unwrap(), &[("weight", &fw), ("bias", &fb)]),
+        (vec![], false)
+    );
+    // The differentiable path computes what the fused kernel does, to rounding
+    // (the kernel takes the variance in one pass, E[x^2] - E[x]^2).
+    let x = input(&[2, 3, 8]);
+    let tracked = ln
+        .forward(candle_core::Var::from_tensor(&x).unwrap().as_tensor())
+        .unwrap();
+    for (a, b) in values(&tracked).iter().zip(values(&fused.forward(&x).unwrap())) {
+        assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+    }
+
+    let rms: RmsNorm = build_checked(&rms_norm(8));
+    let w = rms.weight().clone();
+    assert_eq!(
+        gradients(&|x| rms.forward(x).unwrap(), &[("weight", &w)]),
+        (vec!["weight".to_owned()], true)
+    );
+    let fused: candle_nn::RmsNorm = build_checked(&rms_norm(8));
+    let fw = fused.weight().clone();
+    assert_eq!(
+        gradients(&|x| fused.forward(x).unwrap(), &[("weight", &fw)]),
+        (vec![], false)
+    );
+    let tracked = rms
+        .forward(candle_core::Var::from_tensor(&x).unwrap().as_tensor())
+        .unwrap();
+    for (a, b) in values(&tracked).iter().zip(values(&fused.forward(&x).unwrap())) {
+        assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
+
 #[test]
 fn norm_eps_is_checked() {
     let init = Init::new(0);
