@@ -44,19 +44,20 @@ impl AttentionConfig {
 pub struct AttentionV1 {
     #[module(linear_no_bias(cfg.dim, cfg.dim * 3))]
     qkv: Linear,
-    #[config(Dropout::new(cfg.attn_drop))]
-    attn_drop: Dropout,
+    #[module(dropout(cfg.attn_drop))]
+    attn_drop: KeyedDropout,
     #[module(linear(cfg.dim, cfg.dim))]
     proj: Linear,
-    #[config(Dropout::new(cfg.proj_drop))]
-    proj_drop: Dropout,
+    #[module(dropout(cfg.proj_drop))]
+    proj_drop: KeyedDropout,
     #[config(cfg.num_heads)]
     num_heads: usize,
 }
 
 #[reproducible::forward]
 impl AttentionV1 {
-    /// `x` is `[batch, tokens, dim]`; `train` enables dropout.
+    /// `x` is `[batch, tokens, dim]`; `train` enables dropout, whose masks are
+    /// those of the step last set with [`Model::set_step`].
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         attention(
             x,
@@ -82,19 +83,20 @@ pub struct AttentionV2 {
     extra: Linear,
     #[module(linear_no_bias(cfg.dim, cfg.dim * 3))]
     qkv: Linear,
-    #[config(Dropout::new(cfg.attn_drop))]
-    attn_drop: Dropout,
+    #[module(dropout(cfg.attn_drop))]
+    attn_drop: KeyedDropout,
     #[module(linear(cfg.dim, cfg.dim))]
     proj: Linear,
-    #[config(Dropout::new(cfg.proj_drop))]
-    proj_drop: Dropout,
+    #[module(dropout(cfg.proj_drop))]
+    proj_drop: KeyedDropout,
     #[config(cfg.num_heads)]
     num_heads: usize,
 }
 
 #[reproducible::forward]
 impl AttentionV2 {
-    /// `x` is `[batch, tokens, dim]`; `train` enables dropout.
+    /// `x` is `[batch, tokens, dim]`; `train` enables dropout, whose masks are
+    /// those of the step last set with [`Model::set_step`].
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let gamma = Some(&self.gamma);
         attention(
@@ -116,9 +118,9 @@ fn attention(
     heads: usize,
     qkv: &Linear,
     gamma: Option<&Tensor>,
-    attn_drop: &Dropout,
+    attn_drop: &KeyedDropout,
     proj: &Linear,
-    proj_drop: &Dropout,
+    proj_drop: &KeyedDropout,
     train: bool,
 ) -> Result<Tensor> {
     let (b, n, c) = x.dims3()?;
@@ -131,9 +133,10 @@ fn attention(
     if let Some(g) = gamma {
         attn = attn.broadcast_mul(g)?;
     }
-    let attn = attn_drop.forward(&candle_nn::ops::softmax_last_dim(&attn)?, train)?;
+    // `softmax`, not the fused `softmax_last_dim`, which records no backward.
+    let attn = candle_nn::ops::softmax(&attn, D::Minus1)?.apply_t(attn_drop, train)?;
     let y = attn.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((b, n, c))?;
-    proj_drop.forward(&proj.forward(&y)?, train)
+    proj.forward(&y)?.apply_t(proj_drop, train)
 }
 
 /// One parameter as PyTorch's constructor would create it: path, shape, scheme.

@@ -6,6 +6,7 @@ pub mod golden;
 pub mod lock;
 pub mod model;
 pub mod parity;
+pub mod resume;
 pub mod rules;
 pub mod seed_story;
 pub mod statistics;

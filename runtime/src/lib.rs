@@ -12,7 +12,7 @@
 //! |---------|---------|
 //! | the value stream of SPEC.md (`values/`): all that decides a value | [`stream`] (keys), [`philox`], [`coords`] (counters), [`math`], [`transform`], [`generate`], [`kernels`] |
 //! | init schemes (`scheme/`) | [`scheme`] (`torch.nn.init` and the text form), [`scheme::presets`] (PyTorch's layer defaults) |
-//! | models on candle (`nn/`) | [`model`] (`Model`, `Ctx`, `ParamSpec`), [`layers`], [`backend`] (a keyed `VarBuilder`), [`rules`] (init by path pattern), [`recipes`] (transformers' init per model family), [`dropout`], [`shuffle`] |
+//! | models on candle (`nn/`) | [`model`] (`Model`, `Ctx`, `ParamSpec`), [`layers`], [`backend`] (a keyed `VarBuilder`), [`rules`] (init by path pattern), [`recipes`] (transformers' init per model family), [`dropout`], [`shuffle`], [`optim`] (a resumable AdamW) |
 //! | records of how parameters were made (`records/`) | [`provenance`], [`manifest`], [`diff`], [`lock`], [`checkpoint`] |
 //! | errors | [`error`] |
 //!
@@ -39,7 +39,7 @@ use records::atomic;
 use values::orthogonal;
 pub use values::{coords, generate, kernels, math, philox, stream, transform};
 // Building models on candle (nn/).
-pub use nn::{backend, dropout, layers, model, recipes, rules, shuffle};
+pub use nn::{backend, dropout, layers, model, optim, recipes, rules, shuffle};
 // Records of how parameters were made (records/).
 pub use records::{checkpoint, diff, lock, manifest, provenance};
 
