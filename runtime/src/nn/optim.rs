@@ -151,10 +151,20 @@ impl AdamW {
         let step = match stored.remove(STEP) {
             Some(t) if t.dtype() == DType::I64 && t.rank() == 0 => {
                 let n = t.to_scalar::<i64>()?;
-                usize::try_from(n).map_err(|_| problems.push(format!("`{STEP}` is {n}")))
+                let step = usize::try_from(n).ok();
+                if step.is_none() {
+                    problems.push(format!("`{STEP}` is {n}"));
+                }
+                step
             }
-            Some(_) => Err(problems.push(format!("`{STEP}` is not an i64 scalar"))),
-            None => Err(problems.push(format!("no `{STEP}`"))),
+            Some(_) => {
+                problems.push(format!("`{STEP}` is not an i64 scalar"));
+                None
+            }
+            None => {
+                problems.push(format!("no `{STEP}`"));
+                None
+            }
         };
         let mut moments = Vec::new();
         for s in &self.slots {
@@ -180,7 +190,7 @@ impl AdamW {
             problems.push(format!("holds state of no parameter: {}", extra.join(", ")));
         }
         match (problems.is_empty(), step) {
-            (true, Ok(step)) => {
+            (true, Some(step)) => {
                 for (var, t) in moments {
                     var.set(&t)?;
                 }
