@@ -19,7 +19,7 @@
 //! Two `Result`s, one rule: code that builds, loads, generates or records
 //! returns this crate's [`Result`], whose [`Error`] names the parameter, file or
 //! scheme; code that runs inside `forward` (the layers,
-//! [`KeyedDropout::forward_t`](dropout::KeyedDropout::forward_t)) returns
+//! [`KeyedDropout::forward_at`](dropout::KeyedDropout::forward_at)) returns
 //! candle's, so it composes with candle's `Module` and `ModuleT`. The prelude's
 //! `Result` is candle's, for `forward` signatures, and `?` turns ours into it.
 #![deny(missing_docs)]

@@ -8,7 +8,8 @@
 //! when no gradient is tracked (plain tensors: inference, a loaded
 //! checkpoint), and the same arithmetic as differentiable tensor ops when the
 //! input or a weight tracks gradients (a `Var`: training). The two agree to
-//! single-precision rounding (the fused kernel takes the variance in one pass). candle-nn's types can still be built from the same specs.
+//! single-precision rounding (the fused kernel takes the variance in one pass).
+//! candle-nn's types can still be built from the same specs.
 //!
 //! ```
 //! use candle_core::{DType, Device, Module, Tensor};
@@ -88,8 +89,9 @@ impl LayerNormSpec {
     }
 }
 
-/// `nn.LayerNorm` over the last dimension, differentiable when training (see
-/// the [module docs](self)).
+/// `nn.LayerNorm` over the last dimension, differentiable when training:
+/// candle-nn's fused kernel when no gradient is tracked, differentiable
+/// tensor ops when the input or a weight is a `Var`.
 #[derive(Clone, Debug)]
 pub struct LayerNorm {
     weight: Tensor,
@@ -101,6 +103,15 @@ impl LayerNorm {
     /// A layer norm with these parameters.
     pub fn new(weight: Tensor, bias: Option<Tensor>, eps: f64) -> Self {
         Self { weight, bias, eps }
+    }
+
+    /// What `candle_nn::layer_norm(dim, eps, vb)` builds, as a layer that
+    /// trains: `weight` and `bias` `[dim]` from `vb`, with candle's hints
+    /// (ones and zeros). The drop-in for candle code that is trained.
+    pub fn from_vb(dim: usize, eps: f64, vb: candle_nn::VarBuilder) -> candle_core::Result<Self> {
+        let weight = vb.get_with_hints(dim, "weight", candle_nn::Init::Const(1.0))?;
+        let bias = vb.get_with_hints(dim, "bias", candle_nn::Init::Const(0.0))?;
+        Ok(Self::new(weight, Some(bias), eps))
     }
 
     /// The scale, `[dim]`.
@@ -183,7 +194,7 @@ impl Model for LayerNorm {
 }
 
 /// candle-nn's own layer norm from the same spec: the fused kernel always
-/// (inference only; see the [module docs](self)).
+/// (inference only: that kernel records no backward pass).
 impl Model for candle_nn::LayerNorm {
     type Config = LayerNormSpec;
 
@@ -243,8 +254,9 @@ impl RmsNormSpec {
     }
 }
 
-/// `nn.RMSNorm` over the last dimension, differentiable when training (see
-/// the [module docs](self)).
+/// `nn.RMSNorm` over the last dimension, differentiable when training:
+/// candle-nn's fused kernel when no gradient is tracked, differentiable
+/// tensor ops when the input or a weight is a `Var`.
 #[derive(Clone, Debug)]
 pub struct RmsNorm {
     weight: Tensor,
@@ -255,6 +267,15 @@ impl RmsNorm {
     /// An RMS norm with this scale.
     pub fn new(weight: Tensor, eps: f64) -> Self {
         Self { weight, eps }
+    }
+
+    /// What `candle_nn::rms_norm(dim, eps, vb)` builds, as a layer that
+    /// trains: `weight` `[dim]` from `vb`, hinted ones as candle does.
+    pub fn from_vb(dim: usize, eps: f64, vb: candle_nn::VarBuilder) -> candle_core::Result<Self> {
+        Ok(Self::new(
+            vb.get_with_hints(dim, "weight", candle_nn::Init::Const(1.0))?,
+            eps,
+        ))
     }
 
     /// The scale, `[dim]`.
@@ -294,7 +315,7 @@ impl Model for RmsNorm {
 }
 
 /// candle-nn's own RMS norm from the same spec: the fused kernel always
-/// (inference only; see the [module docs](self)).
+/// (inference only: that kernel records no backward pass).
 impl Model for candle_nn::RmsNorm {
     type Config = RmsNormSpec;
 
