@@ -82,7 +82,8 @@ pub enum Error {
         reason: String,
     },
     /// A kernel path that cannot be used: an unknown name, a path this CPU
-    /// lacks, or one that failed its check against the reference.
+    /// lacks, or one that failed its check against the reference; or an
+    /// unknown value of `REPRODUCIBLE_HUGE_PAGES`.
     #[error("{0}")]
     Kernel(String),
     /// An error about one parameter, with its path.

@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use crate::coords::{check_shape, row_counter};
 use crate::error::{Error, Result, ShapeDisplay};
-use crate::kernels::{self, collect, fill_slice, Out32, Path, Sink};
+use crate::kernels::{self, collect_fresh, fill_slice, Out32, Path, Sink};
 use crate::orthogonal::orthonormal_columns;
 use crate::philox::philox4x32_10;
 use crate::scheme::{Plan, Scheme};
@@ -357,9 +357,10 @@ fn fill_runs<T: Send>(
     collected(region_len(region), chunk, runs(shape, region, run))
 }
 
-/// [`collect`], with memory that cannot be had as an error naming the size.
+/// [`collect_fresh`], with huge pages as [`kernels::huge_pages`] says and
+/// memory that cannot be had as an error naming the size.
 fn collected<T: Send>(len: usize, chunk: usize, fill: impl Fn(usize, &mut Sink<'_, T>) + Sync) -> Result<Vec<T>> {
-    collect(len, chunk, fill).map_err(|e| {
+    collect_fresh(len, chunk, kernels::huge_pages()?, fill).map_err(|e| {
         let bytes = len as u128 * std::mem::size_of::<T>() as u128;
         Error::shape(&[len], format!("cannot allocate {len} elements ({bytes} bytes): {e}"))
     })

@@ -75,6 +75,7 @@ mod draw;
 mod draw32;
 mod isa;
 mod lanes;
+mod pages;
 mod path;
 mod philox;
 mod portable;
@@ -95,10 +96,11 @@ mod neon;
 #[cfg(target_arch = "x86_64")]
 mod sse2;
 
+pub use pages::{advise_huge_pages, huge_pages, set_huge_pages, HUGE_PAGES_ENV};
 pub use path::Path;
 pub(crate) use run::Out32;
 pub use select::{current, parse, select, ENV};
-pub(crate) use sink::{collect, fill_slice, Sink};
+pub(crate) use sink::{collect, collect_fresh, fill_slice, Sink};
 
 /// The most stack any kernel entry needs, at every opt-level: generation runs
 /// on threads with this much stack (measured at opt-level 0, where an AVX-512

@@ -184,8 +184,22 @@ pub(crate) fn collect<T: Send>(
     chunk: usize,
     fill: impl Fn(usize, &mut Sink<'_, T>) + Sync,
 ) -> Result<Vec<T>, std::collections::TryReserveError> {
+    collect_fresh(len, chunk, false, fill)
+}
+
+/// [`collect`], advising huge pages for the vector's aligned interior first
+/// when `huge_pages` ([`super::advise_huge_pages`]).
+pub(crate) fn collect_fresh<T: Send>(
+    len: usize,
+    chunk: usize,
+    huge_pages: bool,
+    fill: impl Fn(usize, &mut Sink<'_, T>) + Sync,
+) -> Result<Vec<T>, std::collections::TryReserveError> {
     let mut out = Vec::new();
     out.try_reserve_exact(len)?;
+    if huge_pages {
+        super::advise_huge_pages(&mut out.spare_capacity_mut()[..len]);
+    }
     fill_chunks(&mut out.spare_capacity_mut()[..len], chunk, fill);
     // SAFETY: the first `len` slots were all written: each task wrote its part
     // through `Sink::take`, which hands out every slot once, front to back, and
