@@ -282,12 +282,27 @@ fn for_each_run(
         &mut on_heap[..]
     };
     let (mut flat, end) = (first, first + len);
+    let mut col = first % row_len;
+    row_prefix(prefix_ranges, first / row_len, prefix);
     while flat < end {
-        let (row, col) = (flat / row_len, flat % row_len);
-        row_prefix(prefix_ranges, row, prefix);
         let n = (row_len - col).min(end - flat);
         f(prefix, row_counter(shape, prefix), last.start + col, n);
         flat += n;
+        col = 0;
+        next_row(prefix_ranges, prefix);
+    }
+}
+
+/// Moves `prefix` to the next row of the region, row-major (an odometer:
+/// the last coordinate counts up and carries; past the last row it wraps to
+/// the first).
+fn next_row(prefix_ranges: &[Range<usize>], prefix: &mut [usize]) {
+    for (i, r) in prefix.iter_mut().zip(prefix_ranges).rev() {
+        *i += 1;
+        if *i < r.end {
+            return;
+        }
+        *i = r.start;
     }
 }
 

@@ -287,9 +287,11 @@ fn gather_flush<
     draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..K * F::N]);
     let mut o = 0;
     for (b, &(from, to)) in g.lanes[..g.filled].iter().enumerate() {
-        let (from, to) = (from as usize, to as usize);
-        out[o..o + to - from].copy_from_slice(&tmp[4 * b + from..4 * b + to]);
-        o += to - from;
+        // One to four elements: a plain loop, not a call of `memcpy`.
+        for l in from as usize..to as usize {
+            out[o] = tmp[4 * b + l];
+            o += 1;
+        }
     }
     assert_eq!(o, out.len(), "gathered lanes fill the output part exactly");
     g.filled = 0;
