@@ -217,3 +217,59 @@ fn runtime_streams_match() {
         assert_eq!(order, c.order, "permutation {} epoch {}", c.name, c.epoch);
     }
 }
+
+#[derive(Deserialize)]
+struct LargeGolden {
+    spec_version: u32,
+    cases: Vec<LargeCase>,
+}
+
+#[derive(Deserialize)]
+struct LargeCase {
+    name: String,
+    seed: String,
+    path: String,
+    shape: Vec<usize>,
+    dtype: String,
+    init: String,
+    blake3: String,
+}
+
+/// Orthogonal init of matrices that span several panels of the fast QR, ragged
+/// ones included (`tools/golden/orthogonal_large.py`: BLAKE3 of the values'
+/// little-endian bits from the Python implementation), on every kernel path.
+#[test]
+fn larger_orthogonal_matrices_match_the_python_reference_on_every_path() {
+    let g: LargeGolden =
+        serde_json::from_str(include_str!("data/orthogonal_v1.json")).expect("tests/data/orthogonal_v1.json parses");
+    assert_eq!(g.spec_version, SPEC_VERSION);
+    assert!(g.cases.len() >= 4);
+    for path in Path::supported() {
+        for c in &g.cases {
+            let stream = Stream::new(c.seed.parse().unwrap(), &c.path, 1);
+            let scheme: Scheme = c.init.parse().unwrap();
+            let n: usize = c.shape.iter().product();
+            let region: Vec<Range<usize>> = c.shape.iter().map(|&d| 0..d).collect();
+            let bytes: Vec<u8> = match c.dtype.as_str() {
+                "f32" => generate_with_path::<f32>(&stream, &scheme, &c.shape, Some(&region), 4096, path)
+                    .unwrap()
+                    .iter()
+                    .flat_map(|x| x.to_bits().to_le_bytes())
+                    .collect(),
+                "f64" => generate_with_path::<f64>(&stream, &scheme, &c.shape, Some(&region), 4096, path)
+                    .unwrap()
+                    .iter()
+                    .flat_map(|x| x.to_bits().to_le_bytes())
+                    .collect(),
+                "bf16" => generate_with_path::<bf16>(&stream, &scheme, &c.shape, Some(&region), 4096, path)
+                    .unwrap()
+                    .iter()
+                    .flat_map(|x| x.to_bits().to_le_bytes())
+                    .collect(),
+                other => panic!("{}: dtype {other} not in this test", c.name),
+            };
+            assert_eq!(bytes.len() % n, 0);
+            assert_eq!(blake3::hash(&bytes).to_hex().as_str(), c.blake3, "{} on {path}", c.name);
+        }
+    }
+}

@@ -619,28 +619,25 @@ fn orthogonal_full(stream: &Stream, shape: &[usize], gain: f64, path: Path) -> R
     let flat = [rows, cols];
     let normal = Plan::Elementwise(Draw::Normal { mean: 0.0, std: 1.0 });
     let a = f64::generate_plan_on(stream, &normal, &flat, &[0..rows, 0..cols], CHUNK, path)?;
-    // `a` row-major [rows, cols] is column-major [cols, rows]; QR needs m >= n.
-    let out = if rows < cols {
-        // Factor a^T (cols x rows, column-major = `a` as stored); Q^T is the result.
-        // Its column-major [cols, rows] Q is the row-major [rows, cols] result.
-        orthonormal_columns(&a, cols, rows)
+    // QR needs m >= n: factor `a` itself, or its transpose when it is wide.
+    let out = if rows >= cols {
+        orthonormal_columns(&a, rows, cols, path)
     } else {
-        let mut at = vec![0.0; rows * cols];
-        for i in 0..rows {
-            for j in 0..cols {
-                at[j * rows + i] = a[i * cols + j];
-            }
-        }
-        let q = orthonormal_columns(&at, rows, cols);
-        let mut out = vec![0.0; rows * cols];
-        for i in 0..rows {
-            for j in 0..cols {
-                out[i * cols + j] = q[j * rows + i];
-            }
-        }
-        out
+        let q = orthonormal_columns(&transpose(&a, rows, cols), cols, rows, path);
+        transpose(&q, cols, rows)
     };
     Ok(out.into_iter().map(|v| v * gain).collect())
+}
+
+/// The row-major `cols x rows` transpose of the row-major `rows x cols` `a`.
+fn transpose(a: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0.0; rows * cols];
+    for i in 0..rows {
+        for j in 0..cols {
+            t[j * rows + i] = a[i * cols + j];
+        }
+    }
+    t
 }
 
 /// Zeros `ceil(sparsity * rows)` entries of each column of the 2-D `full`

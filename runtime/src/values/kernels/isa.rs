@@ -13,6 +13,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::householder::Reflector;
 use super::run::{Out32, Run};
 use super::Path;
 use crate::transform::{Prepared32, Prepared64};
@@ -32,6 +33,9 @@ pub(crate) trait Isa: Copy {
 
     /// [`Isa::run32`] for f64.
     fn run64(self, p: &Prepared64, key: [u32; 2], ctr: [u32; 3], start: usize, out: &mut [MaybeUninit<f64>]);
+
+    /// Householder reflections of a panel of columns (`householder.rs`).
+    fn reflect(self, reflectors: &[Reflector<'_>], panel: &mut [f64], width: usize);
 
     /// `f` of every lane of `xs` into `out` (both a multiple of 16 long),
     /// compiled as the f32 transforms are: for the tests of `draw32.rs`.
@@ -144,6 +148,14 @@ macro_rules! vector_entries {
                 $crate::kernels::run::run64_on::<$token, $lanes, $r>(t, p, key, ctr, start, out)
             }
             $crate::kernels::isa::vector_entries!(@call $($features)? entry(self, p, key, ctr, start, out))
+        }
+
+        fn reflect(self, reflectors: &[$crate::kernels::householder::Reflector<'_>], panel: &mut [f64], width: usize) {
+            $(#[target_feature(enable = $features)])?
+            fn entry(_: $token, reflectors: &[$crate::kernels::householder::Reflector<'_>], panel: &mut [f64], width: usize) {
+                $crate::kernels::householder::reflect_on(reflectors, panel, width)
+            }
+            $crate::kernels::isa::vector_entries!(@call $($features)? entry(self, reflectors, panel, width))
         }
 
         #[cfg(test)]

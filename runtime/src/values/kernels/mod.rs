@@ -73,6 +73,7 @@
 mod check;
 mod draw;
 mod draw32;
+pub(crate) mod householder;
 mod isa;
 mod lanes;
 mod pages;

@@ -54,6 +54,10 @@ impl Isa for Scalar {
         }
     }
 
+    fn reflect(self, reflectors: &[super::householder::Reflector<'_>], panel: &mut [f64], width: usize) {
+        super::householder::reflect_on(reflectors, panel, width);
+    }
+
     #[cfg(test)]
     fn lanewise(self, f: super::tests::Lanewise, xs: &[u32], out: &mut [u32]) {
         // The reference has no vectors of its own: the portable ones.
