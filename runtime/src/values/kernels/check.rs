@@ -64,6 +64,12 @@ fn short_runs() -> Vec<Run> {
         .collect()
 }
 
+/// Rows of three elements from offset 1, as a region `1..4` of rows of a
+/// tensor gives them: more rows than one batch holds.
+fn equal_runs() -> Vec<Run> {
+    (0..70u32).map(|r| ([r / 7, r % 7, 3], 1, 3)).collect()
+}
+
 fn first_difference(path: Path) -> Option<String> {
     draws().iter().find_map(|draw| {
         let p32 = draw.prepare_f32().expect("the check's draws are valid");
@@ -94,13 +100,17 @@ fn rows32<O: Out32>(path: Path, draw: &Draw, p: &Prepared32) -> Option<String> {
             "{name} {draw:?} of a row, element {i}: {got:#x} instead of {want:#x}"
         ));
     }
-    let runs = short_runs();
-    let len = runs.iter().map(|r| r.2).sum();
-    let short = |path| collect::<O>(len, len, |_, s| s.runs32(path, p, KEY, &runs)).expect("a small sample");
-    let (i, want, got) = first(&short(Path::Scalar), &short(path), |v| v.bits().into())?;
-    Some(format!(
-        "{name} {draw:?} of short rows, element {i}: {got:#x} instead of {want:#x}"
-    ))
+    // Runs of every length and offset, then whole rows of one length.
+    for runs in [short_runs(), equal_runs()] {
+        let len = runs.iter().map(|r| r.2).sum();
+        let short = |path| collect::<O>(len, len, |_, s| s.runs32(path, p, KEY, &runs)).expect("a small sample");
+        if let Some((i, want, got)) = first(&short(Path::Scalar), &short(path), |v| v.bits().into()) {
+            return Some(format!(
+                "{name} {draw:?} of short rows, element {i}: {got:#x} instead of {want:#x}"
+            ));
+        }
+    }
+    None
 }
 
 /// The first index where `a` and `b` differ in `bits`, with both bit patterns.

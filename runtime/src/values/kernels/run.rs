@@ -207,6 +207,13 @@ pub(super) fn runs32_on<
         return;
     }
     let blocks = R * P * V::LANES;
+    if let Some(&(_, start, n)) = runs.first() {
+        let span = (start + n).div_ceil(LANES_F32) - start / LANES_F32;
+        if n > 0 && span <= blocks && runs.iter().all(|r| (r.1, r.2) == (start, n)) {
+            rows32_on::<T, V, F, R, P, K, H, O>(t, op, key, runs, out);
+            return;
+        }
+    }
     let mut gather = Gather::<V> {
         splat: Row::new(key, [0; 3]).splat::<V>(t),
         ctrs: [[0; MAX_BLOCKS]; 4],
@@ -237,6 +244,94 @@ pub(super) fn runs32_on<
     }
     if gather.filled > 0 {
         gather_flush::<T, V, F, R, P, K, H, O>(t, op, &mut gather, &mut tmp, &mut out[from..to]);
+    }
+}
+
+/// [`runs32_on`] when every run is the same part `start .. start + n` of its
+/// row (whole rows of a tensor, or of a region) and a row spans at most one
+/// batch of blocks: as many whole rows as fit go into each batch, and each
+/// row's elements are one contiguous piece of the batch's values.
+#[cfg_attr(not(opt_level_zero), inline(always))]
+fn rows32_on<
+    T: Copy,
+    V: Lanes<Token = T>,
+    F: V32<Token = T>,
+    const R: usize,
+    const P: usize,
+    const K: usize,
+    const H: usize,
+    O: Out32,
+>(
+    t: T,
+    op: &Prepared32,
+    key: [u32; 2],
+    runs: &[Run],
+    out: &mut [MaybeUninit<O>],
+) {
+    let (start, n) = (runs[0].1, runs[0].2);
+    let first = start / LANES_F32;
+    let span = (start + n).div_ceil(LANES_F32) - first;
+    let lane = start % LANES_F32;
+    let per = R * V::LANES;
+    let blocks = per * P;
+    let rows_per_batch = blocks / span;
+    let splat = Row::new(key, [0; 3]).splat::<V>(t);
+    let mut ctrs = [[0u32; MAX_BLOCKS]; 4];
+    // Block k of a row has counter word 3 `first + k`, whatever the row.
+    for row in ctrs[3][..rows_per_batch * span].chunks_exact_mut(span) {
+        for (k, c3) in row.iter_mut().enumerate() {
+            *c3 = (first + k) as u32;
+        }
+    }
+    let mut pairs = [0u64; 2 * MAX_BLOCKS];
+    let pairs = &mut pairs[..2 * blocks];
+    let mut buf = [0u32; 4 * MAX_BLOCKS];
+    let mut tmp = [MaybeUninit::<O>::uninit(); 4 * MAX_BLOCKS];
+    let mut at = 0;
+    for group in runs.chunks(rows_per_batch) {
+        let mut b = 0;
+        for &(ctr, _, _) in group {
+            for _ in 0..span {
+                ctrs[0][b] = ctr[0];
+                ctrs[1][b] = ctr[1];
+                ctrs[2][b] = ctr[2];
+                b += 1;
+            }
+        }
+        for (p, pairs) in pairs.chunks_exact_mut(2 * per).enumerate() {
+            let c = [
+                &ctrs[0][p * per..],
+                &ctrs[1][p * per..],
+                &ctrs[2][p * per..],
+                &ctrs[3][p * per..],
+            ];
+            philox::batch_of::<V, R>(&splat, c, pairs);
+        }
+        let words = draw::words(pairs, &mut buf);
+        draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..K * F::N]);
+        // Rows of up to four elements are copied element by element: a call
+        // of `memcpy` per row would cost more than the row's values.
+        for row in 0..group.len() {
+            let from = row * span * LANES_F32 + lane;
+            match n {
+                1 => out[at] = tmp[from],
+                2 => copy_small::<2, O>(&mut out[at..], &tmp[from..]),
+                3 => copy_small::<3, O>(&mut out[at..], &tmp[from..]),
+                4 => copy_small::<4, O>(&mut out[at..], &tmp[from..]),
+                _ => out[at..at + n].copy_from_slice(&tmp[from..from + n]),
+            }
+            at += n;
+        }
+    }
+    assert_eq!(at, out.len(), "the rows fill the output exactly");
+}
+
+/// `dst[..N] = src[..N]` for a small constant `N`.
+#[cfg_attr(not(opt_level_zero), inline(always))]
+fn copy_small<const N: usize, O: Copy>(dst: &mut [MaybeUninit<O>], src: &[MaybeUninit<O>]) {
+    let (dst, src) = (&mut dst[..N], &src[..N]);
+    for i in 0..N {
+        dst[i] = src[i];
     }
 }
 

@@ -436,6 +436,36 @@ fn short_rows_batched_across_rows_match_on_every_path() {
 }
 
 #[test]
+fn whole_short_rows_match_on_every_path() {
+    // Every row the same length: rows packed whole into batches, one to
+    // sixteen blocks a row, with chunks that cut rows.
+    let stream = Stream::new(22, "features.3.conv.weight", 1);
+    let shapes: [&[usize]; 7] = [
+        &[50, 1],
+        &[3, 40, 1, 1],
+        &[9, 4, 2],
+        &[6, 5, 5],
+        &[30, 16],
+        &[7, 63],
+        &[4, 2, 2, 7],
+    ];
+    for path in fast_paths() {
+        for scheme in schemes() {
+            for shape in shapes {
+                for chunk in [1, 7, 4096] {
+                    let want = bits::<f32>(Path::Scalar, &stream, &scheme, shape, None, usize::MAX);
+                    let got = bits::<f32>(path, &stream, &scheme, shape, None, chunk);
+                    assert_eq!(got, want, "{path} {scheme} {shape:?} chunk {chunk}");
+                    let want = bits::<half::f16>(Path::Scalar, &stream, &scheme, shape, None, usize::MAX);
+                    let got = bits::<half::f16>(path, &stream, &scheme, shape, None, chunk);
+                    assert_eq!(got, want, "{path} {scheme} {shape:?} chunk {chunk}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn every_path_runs_within_the_stack_budget() {
     // Every draw, element type and entry (whole rows, gathered short rows,
     // f64, the whole-tensor schemes) on a thread with only the budget.
