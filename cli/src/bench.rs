@@ -19,7 +19,7 @@ use half::bf16;
 use rayon::prelude::*;
 use reproducible::generate::Element;
 use reproducible::generate::{generate_into, generate_into_with};
-use reproducible::kernels::Path;
+use reproducible::kernels::{self, Path};
 use reproducible::model::ModelExt;
 use reproducible::prelude::*;
 use reproducible::scheme::{kaiming_uniform, normal, trunc_normal, uniform};
@@ -54,6 +54,8 @@ pub enum Table {
     Paths,
     /// Whole-model init and per-parameter overhead.
     Models,
+    /// Short last dimensions and orthogonal init.
+    Shapes,
     /// Sharded init per rank.
     Shards,
     /// `repro diff` of two large lockfiles: time and peak memory.
@@ -328,6 +330,8 @@ struct Sizes {
     shard: [usize; 2],
     /// Parameters of each lockfile of the diff figure.
     diff_params: usize,
+    /// The side of the square orthogonal matrix.
+    orthogonal: usize,
     /// Timed runs per figure.
     runs: usize,
 }
@@ -342,6 +346,7 @@ impl Sizes {
                 tiny_layers: 100,
                 shard: [64, 96],
                 diff_params: 1000,
+                orthogonal: 64,
                 runs: 1,
             }
         } else {
@@ -352,6 +357,7 @@ impl Sizes {
                 tiny_layers: 5000,
                 shard: [16_384, 4096],
                 diff_params: 1_000_000,
+                orthogonal: 2048,
                 runs: args.runs.max(1),
             }
         }
@@ -453,13 +459,23 @@ fn rate_table<T: Elem>(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::r
     let one = T::of(1.0);
     let chunk = 1 << 15;
 
-    // The machine's fill rate: fresh memory written for the first time, and
-    // memory already touched.
-    let fresh_fill = pools.both(runs, || {
-        let mut v: Vec<T> = Vec::with_capacity(n);
-        v.par_extend(rayon::iter::repeat_n(one, n));
-        v
-    });
+    // The machine's fill rate: fresh memory written for the first time (with
+    // the system's default pages, and with huge pages advised as generation
+    // advises them), and memory already touched.
+    let fresh = |huge: bool| {
+        pools.both(runs, || {
+            let mut v: Vec<T> = Vec::with_capacity(n);
+            if huge {
+                kernels::advise_huge_pages(&mut v.spare_capacity_mut()[..n]);
+            }
+            v.par_extend(rayon::iter::repeat_n(one, n));
+            v
+        })
+    };
+    let fresh_fill = fresh(false);
+    let huge = kernels::huge_pages().map_err(|e| e.to_string())?;
+    let huge_fill = fresh(true);
+    let ours_fill = if huge { huge_fill } else { fresh_fill };
     let mut buf = vec![one; n];
     let pre_fill = {
         let mut secs = [0.0; 2];
@@ -475,6 +491,12 @@ fn rate_table<T: Elem>(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::r
         Row {
             name: "fill: fresh allocation + first touch".into(),
             secs: fresh_fill,
+            fill: None,
+            candle: None,
+        },
+        Row {
+            name: "fill: fresh, huge pages advised".into(),
+            secs: huge_fill,
             fill: None,
             candle: None,
         },
@@ -521,9 +543,20 @@ fn rate_table<T: Elem>(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::r
         rows.push(Row {
             name: format!("{name}: fresh tensor"),
             secs: fresh,
-            fill: Some(fresh_fill),
+            fill: Some(ours_fill),
             candle: Some(candle),
         });
+        if huge && name.starts_with("normal") {
+            kernels::set_huge_pages(Some(false));
+            let plain = pools.both(runs, || init.tensor(stream.path(), &shape, &scheme, 1));
+            kernels::set_huge_pages(None);
+            rows.push(Row {
+                name: format!("{name}: fresh tensor, huge pages off"),
+                secs: plain,
+                fill: Some(fresh_fill),
+                candle: Some(candle),
+            });
+        }
     }
     rows.push(Row {
         name: "candle Tensor::rand: fresh tensor".into(),
@@ -621,6 +654,76 @@ fn path_table(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::result::Re
         let fastest = secs.iter().copied().fold(f64::INFINITY, f64::min);
         writeln!(out, " {:>13.1}x", secs[0] / fastest).ok();
     }
+    Ok(())
+}
+
+/// Short last dimensions against long rows, prefaulted, one thread; and
+/// orthogonal init of a square matrix.
+fn shape_table(sizes: &Sizes, pools: &Pools, out: &mut String) -> std::result::Result<(), String> {
+    // The same number of elements in each shape (1.2 MiB of f32: in cache).
+    let n = 480 * 80 * 8;
+    let last = [4096, 80, 16, 4, 3, 1];
+    writeln!(
+        out,
+        "\nShort rows, F32, 1 thread, {n} elements prefaulted (ns/elem; x long: the time per element over [rows, 4096]'s)"
+    )
+    .ok();
+    write!(out, "{:<30}", "").ok();
+    for l in last {
+        write!(out, " {:>14}", format!("[{}, {l}]", n / l)).ok();
+    }
+    writeln!(out).ok();
+    let stream = Stream::new(0, "blocks.0.conv.weight", 1);
+    let mut buf = vec![0f32; n];
+    for (name, scheme) in [
+        ("kaiming_uniform(a=sqrt 5)", kaiming_uniform().a(5f64.sqrt())),
+        ("normal(0, 1)", normal(0.0, 1.0)),
+    ] {
+        write!(out, "{name:<30}").ok();
+        let mut long = 0.0;
+        for l in last {
+            let rows = n / l;
+            let shape = [rows, l];
+            let buf = &mut buf[..rows * l];
+            let s = pools.one.install(|| {
+                best(4 * sizes.runs, || {
+                    generate_into(&stream, &scheme, &shape, None, buf).map_err(|e| e.to_string())
+                })
+            }) / (rows * l) as f64;
+            if l == last[0] {
+                long = s;
+                write!(out, " {:>14.3}", s * 1e9).ok();
+            } else {
+                write!(out, " {:>14}", format!("{:.3} {:.1}x", s * 1e9, s / long)).ok();
+            }
+        }
+        writeln!(out).ok();
+    }
+
+    let side = sizes.orthogonal;
+    let init = Init::new(0);
+    let scheme = reproducible::scheme::orthogonal();
+    // One timed run on each pool: a run takes long enough not to need a warm-up.
+    let once = |pool: &rayon::ThreadPool| {
+        pool.install(|| {
+            let t = Instant::now();
+            let w = init.tensor("w", &[side, side], &scheme, 1).map_err(|e| e.to_string());
+            (t.elapsed().as_secs_f64(), w)
+        })
+    };
+    let (one, w) = once(&pools.one);
+    w?;
+    let (all, w) = once(&pools.all);
+    w?;
+    writeln!(
+        out,
+        "Orthogonal [{side}, {side}] F32, one run: 1 thread {}, {} threads {} ({:.2}x)",
+        time(one),
+        pools.threads,
+        time(all),
+        one / all
+    )
+    .ok();
     Ok(())
 }
 
@@ -865,6 +968,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> std::result::Result<(), String>
     }
     if wanted(Table::Models) {
         model_table(args, &sizes, &pools, &mut report)?;
+    }
+    if wanted(Table::Shapes) {
+        shape_table(&sizes, &pools, &mut report)?;
     }
     if wanted(Table::Shards) {
         shard_table(&sizes, &pools, &mut report)?;
