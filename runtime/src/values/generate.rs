@@ -327,7 +327,7 @@ fn runs<'r, T>(
 const SHORT_ROW: usize = 64;
 
 /// Runs handed to the kernels at once by [`draw32_task`].
-const RUNS_AT_ONCE: usize = 256;
+const RUNS_AT_ONCE: usize = 64;
 
 /// The task of [`runs`] for the f32 family's elementwise draws, gathering the
 /// runs of short rows into shared batches.

@@ -236,7 +236,16 @@ mod tests {
     fn panels_give_the_references_bits_on_every_path() {
         // Shapes around the panel width: one panel, several, ragged ones,
         // square, and a column that is exactly zero below the diagonal.
-        let mut shapes = vec![(1, 1), (5, 3), (31, 31), (33, 32), (40, 33), (97, 64), (130, 70), (70, 70)];
+        let mut shapes = vec![
+            (1, 1),
+            (5, 3),
+            (31, 31),
+            (33, 32),
+            (40, 33),
+            (97, 64),
+            (130, 70),
+            (70, 70),
+        ];
         shapes.push((8, 2));
         for (m, n) in shapes {
             let mut a = matrix(m, n);
