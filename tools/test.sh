@@ -2,7 +2,8 @@
 # Every test, as CI runs them: the workspace's, then those of a user's crate
 # (tests/downstream: its own workspace, Cargo's default profiles, so a debug
 # build at opt-level 0), once as is and once with REPRODUCIBLE_KERNEL set to
-# each kernel path this machine supports.
+# each kernel path this machine supports, then the Python package's
+# (tools/test-python.sh; REPRODUCIBLE_SKIP_PYTHON=1 leaves them out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +16,9 @@ for path in $(cargo run -q --example supported_paths); do
     REPRODUCIBLE_KERNEL="$path" cargo test -q
 done
 cargo run -q --example vit_base_init
+cd ../..
+
+if [ "${REPRODUCIBLE_SKIP_PYTHON:-}" != 1 ]; then
+    echo "== the Python package (tools/test-python.sh)"
+    tools/test-python.sh
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The Python package's tests: builds `python/` with maturin into a virtual
+# environment (pip install "./python[test]": numpy, pytest, blake3 and torch
+# from PyPI; torch's CPU tensors are all the tests use), then runs pytest and
+# the seed story in PyTorch. The environment is kept under target/ and reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${REPRODUCIBLE_VENV:-$PWD/target/python-venv}"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q --upgrade pip
+"$venv/bin/python" -m pip install -q "./python[test]"
+"$venv/bin/python" -m pytest -q python/tests
+"$venv/bin/python" python/examples/seed_story.py | tail -n 2
