@@ -326,13 +326,11 @@ fn rows32_on<
     assert_eq!(at, out.len(), "the rows fill the output exactly");
 }
 
-/// `dst[..N] = src[..N]` for a small constant `N`.
+/// `dst[..N] = src[..N]` for a small constant `N` (a copy of known size is a
+/// few moves, never a call).
 #[cfg_attr(not(opt_level_zero), inline(always))]
 fn copy_small<const N: usize, O: Copy>(dst: &mut [MaybeUninit<O>], src: &[MaybeUninit<O>]) {
-    let (dst, src) = (&mut dst[..N], &src[..N]);
-    for i in 0..N {
-        dst[i] = src[i];
-    }
+    dst[..N].copy_from_slice(&src[..N]);
 }
 
 /// The blocks of a batch gathered from several runs.
