@@ -322,6 +322,53 @@ fn runs<'r, T>(
     }
 }
 
+/// [`for_each_run`] without the prefix: `f(counter_prefix, first_coordinate,
+/// len)`. For ranks 1 to 4 a row's counter words are its prefix coordinates,
+/// left-padded with zeros (SPEC.md 3), so an odometer runs on the words
+/// themselves, with no walk over a coordinate slice per row: what short rows,
+/// one or a few elements each, spend most of their time on otherwise.
+fn for_each_counter_run(
+    shape: &[usize],
+    region: &[Range<usize>],
+    first: usize,
+    len: usize,
+    mut f: impl FnMut([u32; 3], usize, usize),
+) {
+    let rank = shape.len();
+    let Some((last, prefix)) = region.split_last().filter(|_| rank <= 4) else {
+        return for_each_run(shape, region, first, len, |_, ctr, start, n| f(ctr, start, n));
+    };
+    let pad = 4 - rank;
+    let (mut lo, mut hi) = ([0usize; 3], [1usize; 3]);
+    for (d, r) in prefix.iter().enumerate() {
+        (lo[pad + d], hi[pad + d]) = (r.start, r.end);
+    }
+    let row_len = last.end - last.start;
+    let (mut at, mut row) = ([0usize; 3], first / row_len);
+    for k in (0..3).rev() {
+        let n = hi[k] - lo[k];
+        at[k] = lo[k] + row % n;
+        row /= n;
+    }
+    let (mut flat, end, mut col) = (first, first + len, first % row_len);
+    while flat < end {
+        let n = (row_len - col).min(end - flat);
+        // Coordinates are below 2^32: shapes are checked before generation.
+        f([at[0] as u32, at[1] as u32, at[2] as u32], last.start + col, n);
+        flat += n;
+        col = 0;
+        at[2] += 1;
+        if at[2] == hi[2] {
+            at[2] = lo[2];
+            at[1] += 1;
+            if at[1] == hi[1] {
+                at[1] = lo[1];
+                at[0] += 1;
+            }
+        }
+    }
+}
+
 /// Rows of an f32-family elementwise draw shorter than this (a 3 x 3 kernel's
 /// rows of 3) are computed in batches gathered across rows, not one batch each.
 const SHORT_ROW: usize = 64;
@@ -350,7 +397,7 @@ fn draw32_task<'r, T: Out32>(
         }
         let mut batch = [([0u32; 3], 0usize, 0usize); RUNS_AT_ONCE];
         let mut queued = 0;
-        for_each_run(shape, region, first, len, |_, ctr, start, n| {
+        for_each_counter_run(shape, region, first, len, |ctr, start, n| {
             batch[queued] = (ctr, start, n);
             queued += 1;
             if queued == RUNS_AT_ONCE {
