@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Python package's tests: builds `python/` with maturin into a virtual
 # environment (pip install "./python[test]": numpy, pytest, blake3 and torch
-# from PyPI; torch's CPU tensors are all the tests use), then runs pytest and
-# the seed story in PyTorch. The environment is kept under target/ and reused.
+# from PyPI, whose Linux wheel is the CUDA build, about 3 GB with its
+# libraries; the tests use CPU tensors only), then runs pytest and the seed
+# story in PyTorch. The environment is kept under target/ and reused; set
+# REPRODUCIBLE_VENV to use another one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${REPRODUCIBLE_VENV:-$PWD/target/python-venv}"

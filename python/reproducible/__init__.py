@@ -43,18 +43,29 @@ def _check_shape(path, shape):
 
 
 def _check_version(path, version, least=0):
-    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or not least <= int(version) < 2**32:
-        raise ValueError(f"parameter `{path}`: version must be an int from {least} to 2**32 - 1, not {version!r}")
+    if isinstance(version, bool) or not isinstance(version, (int, np.integer)):
+        raise TypeError(f"`{path}`: version must be an int, not {type(version).__name__}")
+    if not least <= int(version) < 2**32:
+        raise ValueError(f"`{path}`: version must be from {least} to 2**32 - 1, not {version!r}")
     return int(version)
 
 
 def _check_region(path, shape, region):
     if region is None:
         return None, list(shape)
-    region = [tuple(int(x) for x in r) for r in region]
-    if len(region) != len(shape) or any(len(r) != 2 for r in region):
+    try:
+        pairs = [tuple(r) for r in region]
+    except TypeError:
+        raise TypeError(f"parameter `{path}`: region must be (start, end) pairs, not {region!r}") from None
+    if len(pairs) != len(shape) or any(len(r) != 2 for r in pairs):
         raise ValueError(f"parameter `{path}`: region {region} needs one (start, end) pair per dimension of {tuple(shape)}")
-    return region, [e - s for s, e in region]
+    if any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) for r in pairs for x in r):
+        raise TypeError(f"parameter `{path}`: region {region} must hold ints")
+    pairs = [(int(a), int(b)) for a, b in pairs]
+    for d, ((a, b), n) in enumerate(zip(pairs, shape)):
+        if not 0 <= a < b <= n:
+            raise ValueError(f"parameter `{path}`: region range {a}..{b} of dimension {d} is not a non-empty part of 0..{n}")
+    return pairs, [b - a for a, b in pairs]
 
 
 def _check_dtype(dtype):

@@ -22,7 +22,7 @@ import math
 import torch
 from torch import nn
 
-from . import _check_dtype, _check_seed, _check_version, _native
+from . import _check_region, _check_seed, _check_shape, _check_version, _native
 
 __all__ = ["init_module", "lock", "plan", "sample"]
 
@@ -61,12 +61,13 @@ def _fill(tensor, seed, path, shape, init, version, region, digest=False):
 def sample(seed, path, shape, init, dtype=torch.float32, version=1, region=None):
     """``reproducible.sample`` as a torch tensor of ``dtype`` (bfloat16 included)."""
     seed = _check_seed(seed)
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    shape = _check_shape(path, shape)
     version = _check_version(path, version)
-    shape = [int(d) for d in shape]
-    dims = shape if region is None else [int(e) - int(s) for s, e in region]
+    region, dims = _check_region(path, shape, region)
     out = torch.empty(dims, dtype=dtype)
-    region = None if region is None else [(int(s), int(e)) for s, e in region]
-    _fill(out, seed, path, shape, _native.scheme_text(str(init)), version, region)
+    _fill(out, seed, path, shape, str(init), version, region)
     return out
 
 
@@ -95,11 +96,21 @@ _NORMS = tuple(
     if t is not None
 )
 _RECURRENT = (nn.RNN, nn.LSTM, nn.GRU, nn.RNNCell, nn.LSTMCell, nn.GRUCell)
+_KNOWN = (nn.Linear, *_CONV, nn.Embedding, nn.EmbeddingBag, *_NORMS, nn.MultiheadAttention, *_RECURRENT, nn.Bilinear, nn.PReLU)
+
+
+def _own_reset(module, base):
+    """Whether ``module``'s class keeps ``base``'s init (a subclass that
+    overrides ``reset_parameters`` has an init of its own, not ``base``'s)."""
+    return type(module).reset_parameters is base.reset_parameters
 
 
 def _default(module, parent, attr, name, param):
     """PyTorch's own init for parameter ``name`` of ``module`` (the attribute
     ``attr`` of ``parent``), as a scheme text, or None when there is none."""
+    for base in _KNOWN:
+        if isinstance(module, base) and hasattr(base, "reset_parameters") and not _own_reset(module, base):
+            return None
     if isinstance(module, nn.Linear):
         if isinstance(parent, nn.MultiheadAttention) and attr == "out_proj":
             # MultiheadAttention._reset_parameters zeros out_proj.bias and keeps
@@ -139,7 +150,8 @@ def _default(module, parent, attr, name, param):
 
 
 def _rules(rules):
-    """Rules as (pattern, scheme text, version or None, label) in order."""
+    """Rules as (pattern, scheme text, version or None) in order; a rule's
+    label is its pattern."""
     if rules is None:
         return []
     items = rules.items() if isinstance(rules, dict) else rules
@@ -153,25 +165,42 @@ def _rules(rules):
             text = _native.scheme_text(init)
         except ValueError as e:
             raise ValueError(f"rule `{pattern}`: {e}") from None
-        out.append((pattern, text, version, pattern))
-    _native.first_match([r[0] for r in out], "")  # every pattern parses
+        out.append((pattern, text, version))
+    _native.check_patterns([r[0] for r in out])
     return out
 
 
-def _dtensor_region(param):
+def _dtensor_region(param, path=""):
     """The global shape and this rank's region of a DTensor, as DTensor
-    itself computes them (uneven chunks included), or None for a plain tensor."""
+    itself computes them (uneven chunks included), or None for a plain tensor.
+    Placements other than ``Shard`` and ``Replicate`` are errors: a
+    ``Partial`` tensor is a sum of per-rank parts, not a part of the values."""
     try:
-        from torch.distributed.tensor import DTensor
+        from torch.distributed.tensor import DTensor, Replicate, Shard
     except ImportError:  # torch built without distributed
         return None
     if not isinstance(param, DTensor):
         return None
     from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
+    for p in param.placements:
+        if type(p) not in (Shard, Replicate):
+            raise ValueError(
+                f"parameter `{path}`: DTensor placement {type(p).__name__} ({p}) is not supported (use Shard or Replicate)"
+            )
+    if param.device_mesh.get_coordinate() is None:
+        raise ValueError(f"parameter `{path}`: this rank is not in the DTensor's device mesh")
     shape = list(param.shape)
     local, offset = compute_local_shape_and_global_offset(param.shape, param.device_mesh, param.placements)
     return shape, [(int(o), int(o) + int(n)) for o, n in zip(offset, local)]
+
+
+def _in_transformer(module, owner_path):
+    """Whether an ``nn.Transformer`` contains the module at ``owner_path``:
+    its ``_reset_parameters`` gives every weight of two or more dimensions
+    ``xavier_uniform_``."""
+    parts = owner_path.split(".") if owner_path else []
+    return any(isinstance(module.get_submodule(".".join(parts[:i])), nn.Transformer) for i in range(len(parts)))
 
 
 def plan(module, seed, rules=None, versions=None):
@@ -193,7 +222,9 @@ def plan(module, seed, rules=None, versions=None):
         parent = module.get_submodule(parent_path) if owner_path else None
         hit = _native.first_match([r[0] for r in rules], path) if rules else None
         if hit is not None:
-            _, init, rule_version, label = rules[hit]
+            label, init, rule_version = rules[hit]
+        elif param.dim() > 1 and _in_transformer(module, owner_path):
+            init, rule_version, label = _native.scheme_text("xavier_uniform()"), None, None
         else:
             init, rule_version, label = _default(owner, parent, attr, name, param), None, None
             if init is None:
@@ -235,7 +266,7 @@ def init_module(module, seed, rules=None, versions=None, digests=False):
     seed = int(seed)
     for r in records:
         param = params[r["path"]]
-        sharded = _dtensor_region(param)
+        sharded = _dtensor_region(param, r["path"])
         with torch.no_grad():
             if sharded is None:
                 local, shape, region = param.data, r["shape"], None
@@ -250,15 +281,21 @@ def init_module(module, seed, rules=None, versions=None, digests=False):
                     digest = _digest(local) if digests else None
             if digests:
                 r["digest"] = digest
+    # Buffers are not parameters and draw nothing, but a module materialised
+    # with `to_empty` holds garbage in them: the norms' running statistics
+    # get PyTorch's own reset (zeros, ones, a zero count).
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._NormBase) and m.track_running_stats:
+            m.reset_running_stats()
     return records
 
 
 def _padding_row(module, record):
-    """The row an ``nn.Embedding`` zeroes after drawing (its ``padding_idx``),
-    when its default init applies."""
+    """The row an ``nn.Embedding`` or ``nn.EmbeddingBag`` zeroes after drawing
+    (its ``padding_idx``, or None), when its default init applies."""
     owner = module.get_submodule(record["path"].rpartition(".")[0])
-    if record["rule"] is None and isinstance(owner, nn.Embedding) and owner.padding_idx is not None:
-        return owner.padding_idx % record["shape"][0]
+    if record["rule"] is None and isinstance(owner, (nn.Embedding, nn.EmbeddingBag)):
+        return owner.padding_idx  # made non-negative by the layer
     return None
 
 
@@ -274,6 +311,7 @@ def lock(module, seed, file, rules=None, versions=None, model_version=1):
     computed from the stream (so a sharded module's lockfile is the whole
     model's); ``model_version`` is the model-level version it records.
     Returns the records."""
+    _check_version("model_version", model_version, least=1)
     records = plan(module, seed, rules, versions)
     params = dict(module.named_parameters())
     for r in records:
@@ -286,6 +324,5 @@ def lock(module, seed, file, rules=None, versions=None, model_version=1):
         (r["path"], r["shape"], r["dtype"], r["init"], r["version"], r["rule"], r["trainable"], r["digest"])
         for r in records
     ]
-    _check_version("model_version", model_version, least=1)
     _native.write_lockfile(int(seed), int(model_version), entries, str(file))
     return records

@@ -11,8 +11,7 @@ use std::ops::Range;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
-use reproducible::generate::{generate, generate_into, Element};
+use reproducible::generate::generate_into;
 use reproducible::manifest::{Digest, Manifest, ParamRecord};
 use reproducible::rules::Pattern;
 use reproducible::scheme::presets;
@@ -80,8 +79,13 @@ fn region_of(
     shape: &[usize],
     region: Option<Vec<(usize, usize)>>,
 ) -> PyResult<(Option<Vec<Range<usize>>>, usize)> {
+    let count = |dims: Vec<usize>| {
+        dims.iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| value_error(path, format!("shape {shape:?} has more elements than memory can hold")))
+    };
     let Some(region) = region else {
-        return Ok((None, shape.iter().product()));
+        return Ok((None, count(shape.to_vec())?));
     };
     if region.len() != shape.len() {
         return Err(value_error(
@@ -99,68 +103,12 @@ fn region_of(
         }
         ranges.push(start..end);
     }
-    let len = ranges.iter().map(|r| r.end - r.start).product();
+    let len = count(ranges.iter().map(|r| r.end - r.start).collect())?;
     Ok((Some(ranges), len))
-}
-
-fn to_bytes<T: Element>(
-    stream: &Stream,
-    scheme: &Scheme,
-    shape: &[usize],
-    region: Option<&[Range<usize>]>,
-    bytes: impl Fn(&T) -> Vec<u8>,
-) -> reproducible::Result<Vec<u8>> {
-    let values: Vec<T> = generate(stream, scheme, shape, region)?;
-    Ok(values.iter().flat_map(bytes).collect())
-}
-
-/// The values of `path`'s stream as little-endian bytes (row-major, the
-/// region only when given) and their BLAKE3 digest in hex.
-#[pyfunction]
-#[pyo3(signature = (seed, path, shape, init, dtype = "float32", version = 1, region = None))]
-#[allow(clippy::too_many_arguments)]
-fn sample_bytes<'py>(
-    py: Python<'py>,
-    seed: u64,
-    path: &str,
-    shape: Vec<usize>,
-    init: &str,
-    dtype: &str,
-    version: u32,
-    region: Option<Vec<(usize, usize)>>,
-) -> PyResult<(Bound<'py, PyBytes>, String)> {
-    let dtype = Dtype::parse(dtype)?;
-    let scheme = parse_scheme(path, init)?;
-    let (region, _) = region_of(path, &shape, region)?;
-    let stream = Stream::new(seed, path, version);
-    let bytes = py
-        .detach(|| {
-            let region = region.as_deref();
-            match dtype {
-                Dtype::F32 => to_bytes::<f32>(&stream, &scheme, &shape, region, |v| v.to_le_bytes().to_vec()),
-                Dtype::F64 => to_bytes::<f64>(&stream, &scheme, &shape, region, |v| v.to_le_bytes().to_vec()),
-                Dtype::F16 => to_bytes::<half::f16>(&stream, &scheme, &shape, region, |v| v.to_le_bytes().to_vec()),
-                Dtype::Bf16 => to_bytes::<half::bf16>(&stream, &scheme, &shape, region, |v| v.to_le_bytes().to_vec()),
-            }
-        })
-        .map_err(|e| value_error(path, e))?;
-    let digest = hex(&Digest::of(&bytes).0);
-    Ok((PyBytes::new(py, &bytes), digest))
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Generates into `values`, the memory of `n` elements of type `T`.
-fn fill_typed<T: Element>(
-    stream: &Stream,
-    scheme: &Scheme,
-    shape: &[usize],
-    region: Option<&[Range<usize>]>,
-    values: &mut [T],
-) -> reproducible::Result<()> {
-    generate_into(stream, scheme, shape, region, values)
 }
 
 /// Generates `path`'s values straight into `out`, a writable C-contiguous
@@ -205,6 +153,11 @@ fn fill(
             ),
         ));
     }
+    if n == 0 {
+        // Nothing to write (the runtime rejects empty shapes; a buffer of no
+        // bytes may have a null pointer, which no slice may be made from).
+        return Err(value_error(path, "no elements to fill"));
+    }
     let ptr = out.buf_ptr() as usize;
     if !ptr.is_multiple_of(dtype.size()) {
         return Err(PyTypeError::new_err(format!(
@@ -223,17 +176,26 @@ fn fill(
             // every element. Concurrent writes to the same memory from
             // other threads are the caller's to avoid, as with numpy.
             let raw = out.buf_ptr().cast::<u8>();
+            // Memory a tensor has not touched yet (`torch.empty`, `to_empty`)
+            // faults in on first write: huge pages make that one fault per
+            // 2 MiB, as for the runtime's own fresh tensors.
+            if reproducible::kernels::huge_pages()? {
+                // SAFETY: as below: `bytes` writable bytes of the buffer; the
+                // advice changes no contents.
+                let all = unsafe { std::slice::from_raw_parts_mut(raw.cast::<std::mem::MaybeUninit<u8>>(), bytes) };
+                reproducible::kernels::advise_huge_pages(all);
+            }
             let result = match dtype {
-                Dtype::F32 => fill_typed::<f32>(&stream, &scheme, &shape, region, unsafe {
+                Dtype::F32 => generate_into::<f32>(&stream, &scheme, &shape, region, unsafe {
                     std::slice::from_raw_parts_mut(raw.cast(), n)
                 }),
-                Dtype::F64 => fill_typed::<f64>(&stream, &scheme, &shape, region, unsafe {
+                Dtype::F64 => generate_into::<f64>(&stream, &scheme, &shape, region, unsafe {
                     std::slice::from_raw_parts_mut(raw.cast(), n)
                 }),
-                Dtype::F16 => fill_typed::<half::f16>(&stream, &scheme, &shape, region, unsafe {
+                Dtype::F16 => generate_into::<half::f16>(&stream, &scheme, &shape, region, unsafe {
                     std::slice::from_raw_parts_mut(raw.cast(), n)
                 }),
-                Dtype::Bf16 => fill_typed::<half::bf16>(&stream, &scheme, &shape, region, unsafe {
+                Dtype::Bf16 => generate_into::<half::bf16>(&stream, &scheme, &shape, region, unsafe {
                     std::slice::from_raw_parts_mut(raw.cast(), n)
                 }),
             };
@@ -293,6 +255,15 @@ fn first_match(patterns: Vec<String>, path: &str) -> PyResult<Option<usize>> {
     Ok(None)
 }
 
+/// Checks that every pattern parses, naming the first that does not.
+#[pyfunction]
+fn check_patterns(patterns: Vec<String>) -> PyResult<()> {
+    for p in &patterns {
+        Pattern::parse(p).map_err(|e| PyValueError::new_err(format!("rule `{p}`: {e}")))?;
+    }
+    Ok(())
+}
+
 /// One parameter of a lockfile: path, shape, dtype, scheme text, version,
 /// rule label, trainable, digest (hex).
 type Entry = (String, Vec<usize>, String, String, u32, Option<String>, bool, String);
@@ -302,7 +273,7 @@ fn record(seed: u64, e: Entry) -> PyResult<ParamRecord> {
     let scheme = parse_scheme(&path, &init)?;
     let dtype = Dtype::parse(&dtype)?.candle();
     let mut bytes = [0u8; 32];
-    if digest.len() != 64 || !digest.is_ascii() {
+    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(value_error(&path, format!("digest {digest:?} is not 64 hex digits")));
     }
     for (i, b) in bytes.iter_mut().enumerate() {
@@ -332,12 +303,6 @@ fn manifest(seed: u64, model_version: u32, entries: Vec<Entry>) -> PyResult<Mani
     Manifest::new(Some(seed), model_version, params).map_err(|e| value_error("", e))
 }
 
-/// The lockfile text of these parameters, in the Rust side's format.
-#[pyfunction]
-fn lockfile_text(seed: u64, model_version: u32, entries: Vec<Entry>) -> PyResult<String> {
-    Ok(reproducible::lock::render(&manifest(seed, model_version, entries)?))
-}
-
 /// Writes the lockfile of these parameters to `file` (atomically, as the
 /// Rust side writes it).
 #[pyfunction]
@@ -356,13 +321,12 @@ fn write_lockfile(
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SPEC_VERSION", SPEC_VERSION)?;
-    m.add_function(wrap_pyfunction!(sample_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
     m.add_function(wrap_pyfunction!(digest, m)?)?;
     m.add_function(wrap_pyfunction!(scheme_text, m)?)?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(first_match, m)?)?;
-    m.add_function(wrap_pyfunction!(lockfile_text, m)?)?;
+    m.add_function(wrap_pyfunction!(check_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(write_lockfile, m)?)?;
     Ok(())
 }

@@ -60,6 +60,16 @@ def rank_main(rank, world, mesh_shape, port, expected):
             owner, _, name = path.rpartition(".")
             full = getattr(m[owner], name)
             setattr(m[owner], name, nn.Parameter(distribute_tensor(full.detach(), mesh, placements)))
+        if world == 1:
+            from torch.distributed.tensor import Partial
+
+            partial = nn.Linear(3, 2)
+            partial.weight = nn.Parameter(DTensor.from_local(torch.empty(2, 3), mesh, [Partial()]))
+            try:
+                rt.init_module(partial, SEED)
+                raise AssertionError("a Partial placement was accepted")
+            except ValueError as e:
+                assert "weight" in str(e) and "Partial" in str(e), e
         records = rt.init_module(m, SEED)
         assert len(records) == len(expected)
         for path, param in m.named_parameters():

@@ -99,51 +99,105 @@ def test_version_bumps_and_seeds_reroll_only_what_they_name():
         assert bits(pa[path]) != bits(pc[path]), path
 
 
-def test_each_layer_gets_pytorchs_own_law():
-    torch.manual_seed(0)
+def text(scheme):
+    return rt._native.scheme_text(scheme)
+
+
+def uniform(bound):
+    return text(f"uniform({-bound!r}, {bound!r})")
+
+
+KAIMING = "kaiming_uniform(a=2.23606797749979)"  # a = sqrt(5)
+
+
+def test_each_layer_gets_pytorchs_own_scheme():
+    # Written from torch.nn's reset_parameters, layer by layer.
     model = nn.ModuleDict(
         {
             "fc": nn.Linear(300, 200),
             "conv": nn.Conv2d(16, 32, 3),
+            "grouped": nn.Conv2d(8, 16, 3, groups=4),
+            "up": nn.ConvTranspose2d(8, 6, 3),
             "emb": nn.Embedding(500, 64, padding_idx=3),
+            "bag": nn.EmbeddingBag(10, 4, padding_idx=2),
             "ln": nn.LayerNorm(64),
+            "gn": nn.GroupNorm(2, 8),
             "bn": nn.BatchNorm2d(32),
             "attn": nn.MultiheadAttention(64, 4),
+            "cross": nn.MultiheadAttention(16, 2, kdim=8, vdim=8, add_bias_kv=True),
             "lstm": nn.LSTM(32, 48),
-            "gru": nn.GRU(16, 24),
+            "cell": nn.GRUCell(4, 6),
+            "bil": nn.Bilinear(5, 7, 3),
+            "act": nn.PReLU(),
         }
     )
-    rt.init_module(model, 11)
+    want = {
+        "fc.weight": text(KAIMING), "fc.bias": uniform(1 / math.sqrt(300)),
+        "conv.weight": text(KAIMING), "conv.bias": uniform(1 / math.sqrt(16 * 9)),
+        "grouped.weight": text(KAIMING), "grouped.bias": uniform(1 / math.sqrt(2 * 9)),
+        "up.weight": text(KAIMING), "up.bias": uniform(1 / math.sqrt(6 * 9)),
+        "emb.weight": text("normal(0.0, 1.0)"), "bag.weight": text("normal(0.0, 1.0)"),
+        "ln.weight": text("ones()"), "ln.bias": text("zeros()"),
+        "gn.weight": text("ones()"), "gn.bias": text("zeros()"),
+        "bn.weight": text("ones()"), "bn.bias": text("zeros()"),
+        "attn.in_proj_weight": text("xavier_uniform()"), "attn.in_proj_bias": text("zeros()"),
+        "attn.out_proj.weight": text(KAIMING), "attn.out_proj.bias": text("zeros()"),
+        "cross.q_proj_weight": text("xavier_uniform()"), "cross.k_proj_weight": text("xavier_uniform()"),
+        "cross.v_proj_weight": text("xavier_uniform()"), "cross.in_proj_bias": text("zeros()"),
+        "cross.bias_k": text("xavier_normal()"), "cross.bias_v": text("xavier_normal()"),
+        "cross.out_proj.weight": text(KAIMING), "cross.out_proj.bias": text("zeros()"),
+        "bil.weight": uniform(1 / math.sqrt(5)), "bil.bias": uniform(1 / math.sqrt(5)),
+        "act.weight": text("constant(0.25)"),
+    }
+    want.update({n: uniform(1 / math.sqrt(48)) for n, _ in model["lstm"].named_parameters(prefix="lstm")})
+    want.update({n: uniform(1 / math.sqrt(6)) for n, _ in model["cell"].named_parameters(prefix="cell")})
+    records = rt.init_module(model, 11)
+    got = {r["path"]: r["init"] for r in records}
+    assert got == want
     p = dict(model.named_parameters())
+    # The values follow the schemes: bounds, and the rows nn.Embedding zeroes.
+    assert torch.all(p["emb.weight"][3] == 0) and torch.all(p["bag.weight"][2] == 0)
+    assert torch.count_nonzero(p["emb.weight"]) == 499 * 64
+    bound = 1 / math.sqrt(300)
+    w = p["fc.weight"].detach().double()
+    assert w.abs().max() <= bound and abs(w.std().item() - bound / math.sqrt(3)) < 0.02 * bound
 
-    def check_uniform(t, bound):
-        # U(-bound, bound): inside the bounds, reaching near them, and (for
-        # large tensors) with the standard deviation bound / sqrt(3).
-        t = t.detach().double().reshape(-1)
-        n = t.numel()
-        assert t.abs().max().item() <= bound
-        assert t.abs().max().item() > (1 - 12 / n) * bound
-        if n >= 1000:
-            assert abs(t.std().item() - bound / math.sqrt(3)) < 0.05 * bound
 
-    check_uniform(p["fc.weight"], 1 / math.sqrt(300))
-    check_uniform(p["fc.bias"], 1 / math.sqrt(300))
-    check_uniform(p["conv.weight"], 1 / math.sqrt(16 * 9))
-    check_uniform(p["conv.bias"], 1 / math.sqrt(16 * 9))
-    emb = p["emb.weight"].detach()
-    assert torch.all(emb[3] == 0)
-    rest = torch.cat([emb[:3], emb[4:]]).double()
-    assert abs(rest.mean().item()) < 0.02 and abs(rest.std().item() - 1) < 0.02
-    assert torch.all(p["ln.weight"] == 1) and torch.all(p["ln.bias"] == 0)
-    assert torch.all(p["bn.weight"] == 1) and torch.all(p["bn.bias"] == 0)
-    check_uniform(p["attn.in_proj_weight"], math.sqrt(6 / (64 + 3 * 64)))
-    assert torch.all(p["attn.in_proj_bias"] == 0) and torch.all(p["attn.out_proj.bias"] == 0)
-    check_uniform(p["attn.out_proj.weight"], 1 / math.sqrt(64))
-    for name, t in p.items():
-        if name.startswith("lstm."):
-            check_uniform(t, 1 / math.sqrt(48))
-        if name.startswith("gru."):
-            check_uniform(t, 1 / math.sqrt(24))
+def test_a_transformer_gets_xavier_for_every_matrix():
+    model = nn.Transformer(8, 2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16, batch_first=True)
+    for r in rt.init_module(model, 2):
+        if len(r["shape"]) > 1:
+            assert r["init"] == text("xavier_uniform()"), r["path"]
+        else:
+            assert r["init"] != text("xavier_uniform()"), r["path"]
+
+
+def test_a_module_built_on_meta_then_materialised_gets_the_same_values_and_clean_buffers():
+    def make():
+        return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8, 2))
+
+    cpu = make()
+    rt.init_module(cpu, 4)
+    with torch.device("meta"):
+        meta = make()
+    meta = meta.to_empty(device="cpu")
+    meta[1].running_var.fill_(float("nan"))
+    rt.init_module(meta, 4)
+    for (path, a), (_, b) in zip(cpu.named_parameters(), meta.named_parameters()):
+        assert bits(a) == bits(b), path
+    assert torch.all(meta[1].running_mean == 0) and torch.all(meta[1].running_var == 1)
+    assert meta[1].num_batches_tracked.item() == 0
+
+
+def test_a_layer_with_its_own_init_is_not_guessed():
+    class MyLinear(nn.Linear):
+        def reset_parameters(self):
+            nn.init.zeros_(self.weight)
+
+    with pytest.raises(ValueError) as e:
+        rt.init_module(nn.Sequential(MyLinear(4, 4)), 0)
+    assert "0.weight" in str(e.value) and "MyLinear" in str(e.value)
+    rt.init_module(nn.Sequential(MyLinear(4, 4)), 0, rules=[("0.*", "zeros()")])
 
 
 def test_dtypes_and_devices_other_than_float32_cpu():
@@ -181,6 +235,8 @@ def test_rules_come_first_in_order():
         (lambda: rt.init_module(Attention(), 0), ValueError, ["gamma", "Attention", "rule"]),
         (lambda: rt.init_module(Attention(), 0, rules=[("gamma", "gauss()")]), ValueError, ["gamma", "gauss"]),
         (lambda: rt.init_module(Attention(), 0, rules=[("a/**/b", "zeros()")]), ValueError, ["a/**/b"]),
+        (lambda: rt.init_module(Attention(), 0, rules=[("**", "zeros()"), ("x.**y", "ones()")]), ValueError, ["x.**y"]),
+        (lambda: rt.init_module(Attention(), 0, rules=GAMMA, versions={"proj.weight": "2"}), TypeError, ["proj.weight"]),
         (lambda: rt.init_module(Attention(), 0, rules=GAMMA, versions={"nope.weight": 2}), ValueError, ["nope.weight"]),
         (lambda: rt.init_module(Attention(), 0, rules=GAMMA, versions={"proj.weight": 0}), ValueError, ["proj.weight"]),
         (lambda: rt.init_module(Attention(), -3, rules=GAMMA), ValueError, ["seed"]),
