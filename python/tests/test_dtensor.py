@@ -77,6 +77,9 @@ def rank_main(rank, world, mesh_shape, port, expected):
             gathered = param.full_tensor()
             assert bits(gathered) == expected[path], f"{path} on rank {rank} of {world} {mesh_shape}"
     finally:
+        # Every rank done with its collectives before any tears gloo down
+        # (a rank leaving early aborts the others' pending work).
+        dist.barrier()
         dist.destroy_process_group()
 
 
@@ -92,4 +95,13 @@ def test_gathered_shards_equal_the_single_process_tensor(world, mesh_shape):
     rt.init_module(whole, SEED)
     expected = {path: bits(p) for path, p in whole.named_parameters()}
     assert torch.all(whole["emb"].weight[4] == 0)
-    mp.spawn(rank_main, args=(world, mesh_shape, free_port(), expected), nprocs=world, join=True)
+    # A rank that gloo itself aborts (a signal, seen about once in ten runs
+    # with four processes on two cores, inside gloo's teardown) is retried; a
+    # wrong value is an exception raised in the rank and fails at once.
+    for attempt in range(3):
+        try:
+            mp.spawn(rank_main, args=(world, mesh_shape, free_port(), expected), nprocs=world, join=True)
+            return
+        except mp.ProcessExitedException as e:
+            if e.signal_name is None or attempt == 2:
+                raise
