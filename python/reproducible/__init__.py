@@ -75,6 +75,18 @@ def _check_dtype(dtype):
     return name
 
 
+def _check_sample(seed, path, shape, version, region):
+    """The arguments of a sample, checked: seed, shape, version, region and
+    the region's dimensions."""
+    seed = _check_seed(seed)
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    shape = _check_shape(path, shape)
+    version = _check_version(path, version)
+    region, dims = _check_region(path, shape, region)
+    return seed, shape, version, region, dims
+
+
 def sample(seed, path, shape, init, dtype="float32", version=1, region=None):
     """The values of the parameter at ``path`` (row-major), as ``repro sample``
     gives them.
@@ -86,12 +98,7 @@ def sample(seed, path, shape, init, dtype="float32", version=1, region=None):
     patterns (numpy has no bfloat16); ``reproducible.torch.sample`` returns a
     torch tensor of any dtype.
     """
-    seed = _check_seed(seed)
-    if not isinstance(path, str):
-        raise TypeError(f"path must be a str, not {type(path).__name__}")
-    shape = _check_shape(path, shape)
-    version = _check_version(path, version)
-    region, dims = _check_region(path, shape, region)
+    seed, shape, version, region, dims = _check_sample(seed, path, shape, version, region)
     name = _check_dtype(dtype)
     out = np.empty(dims, dtype=_NUMPY[name])
     _native.fill(seed, path, shape, str(init), out.reshape(-1).view(np.uint8), name, version, region)

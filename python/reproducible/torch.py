@@ -22,7 +22,7 @@ import math
 import torch
 from torch import nn
 
-from . import _check_region, _check_seed, _check_shape, _check_version, _native
+from . import _check_sample, _check_seed, _check_version, _native
 
 __all__ = ["init_module", "lock", "plan", "sample"]
 
@@ -60,12 +60,7 @@ def _fill(tensor, seed, path, shape, init, version, region, digest=False):
 
 def sample(seed, path, shape, init, dtype=torch.float32, version=1, region=None):
     """``reproducible.sample`` as a torch tensor of ``dtype`` (bfloat16 included)."""
-    seed = _check_seed(seed)
-    if not isinstance(path, str):
-        raise TypeError(f"path must be a str, not {type(path).__name__}")
-    shape = _check_shape(path, shape)
-    version = _check_version(path, version)
-    region, dims = _check_region(path, shape, region)
+    seed, shape, version, region, dims = _check_sample(seed, path, shape, version, region)
     out = torch.empty(dims, dtype=dtype)
     _fill(out, seed, path, shape, str(init), version, region)
     return out
