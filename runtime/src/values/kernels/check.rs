@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::draw::MAX_BLOCKS;
-use super::run::{Out32, Run};
+use super::run::{Out32, Rows, Run};
 use super::{collect, Path};
 use crate::transform::{Draw, Prepared32};
 
@@ -64,10 +64,14 @@ fn short_runs() -> Vec<Run> {
         .collect()
 }
 
-/// Rows of three elements from offset 1, as a region `1..4` of rows of a
-/// tensor gives them: more rows than one batch holds.
-fn equal_runs() -> Vec<Run> {
-    (0..70u32).map(|r| ([r / 7, r % 7, 3], 1, 3)).collect()
+/// The counter words of 70 rows (more than one batch holds), word by word.
+fn row_counters() -> [Vec<u32>; 3] {
+    let rows = 0..70u32;
+    [
+        rows.clone().map(|r| r / 7).collect(),
+        rows.clone().map(|r| r % 7).collect(),
+        rows.map(|_| 3).collect(),
+    ]
 }
 
 fn first_difference(path: Path) -> Option<String> {
@@ -100,13 +104,27 @@ fn rows32<O: Out32>(path: Path, draw: &Draw, p: &Prepared32) -> Option<String> {
             "{name} {draw:?} of a row, element {i}: {got:#x} instead of {want:#x}"
         ));
     }
-    // Runs of every length and offset, then whole rows of one length.
-    for runs in [short_runs(), equal_runs()] {
-        let len = runs.iter().map(|r| r.2).sum();
-        let short = |path| collect::<O>(len, len, |_, s| s.runs32(path, p, KEY, &runs)).expect("a small sample");
-        if let Some((i, want, got)) = first(&short(Path::Scalar), &short(path), |v| v.bits().into()) {
+    // Runs of every length and offset.
+    let runs = short_runs();
+    let len = runs.iter().map(|r| r.2).sum();
+    let short = |path| collect::<O>(len, len, |_, s| s.runs32(path, p, KEY, &runs)).expect("a small sample");
+    if let Some((i, want, got)) = first(&short(Path::Scalar), &short(path), |v| v.bits().into()) {
+        return Some(format!(
+            "{name} {draw:?} of short rows, element {i}: {got:#x} instead of {want:#x}"
+        ));
+    }
+    // Whole rows of one length: one element at offset 2 (part of a normal's
+    // pair), three from offset 1 (a region `1..4` of rows), two blocks' worth.
+    let ctr = row_counters();
+    let ctr = [&ctr[0][..], &ctr[1][..], &ctr[2][..]];
+    for (start, n) in [(2, 1), (1, 3), (3, 6)] {
+        let rows = Rows { ctr, start, n };
+        let len = rows.values();
+        let whole = |path| collect::<O>(len, len, |_, s| s.rows32(path, p, KEY, rows)).expect("a small sample");
+        if let Some((i, want, got)) = first(&whole(Path::Scalar), &whole(path), |v| v.bits().into()) {
             return Some(format!(
-                "{name} {draw:?} of short rows, element {i}: {got:#x} instead of {want:#x}"
+                "{name} {draw:?} of rows {start}..{}, element {i}: {got:#x} instead of {want:#x}",
+                start + n
             ));
         }
     }

@@ -14,7 +14,7 @@
 use std::mem::MaybeUninit;
 
 use super::householder::Reflector;
-use super::run::{Out32, Run};
+use super::run::{Out32, Rows, Run};
 use super::Path;
 use crate::transform::{Prepared32, Prepared64};
 
@@ -30,6 +30,10 @@ pub(crate) trait Isa: Copy {
     /// The `runs` of f32-family rows under `key`, one after the other, with
     /// batches gathered across runs (for rows shorter than a batch).
     fn runs32<O: Out32>(self, p: &Prepared32, key: [u32; 2], runs: &[Run], out: &mut [MaybeUninit<O>]);
+
+    /// Whole short rows (the same part of each) under `key`, one after the
+    /// other, packed into batches.
+    fn rows32<O: Out32>(self, p: &Prepared32, key: [u32; 2], rows: Rows<'_>, out: &mut [MaybeUninit<O>]);
 
     /// [`Isa::run32`] for f64.
     fn run64(self, p: &Prepared64, key: [u32; 2], ctr: [u32; 3], start: usize, out: &mut [MaybeUninit<f64>]);
@@ -126,6 +130,26 @@ macro_rules! vector_entries {
                 $crate::kernels::run::runs32_on::<$token, $lanes, $f, $r, $p, $k, $h, O>(t, p, key, runs, out)
             }
             $crate::kernels::isa::vector_entries!(@call $($features)? entry(self, p, key, runs, out))
+        }
+
+        fn rows32<O: $crate::kernels::run::Out32>(
+            self,
+            p: &$crate::transform::Prepared32,
+            key: [u32; 2],
+            rows: $crate::kernels::run::Rows<'_>,
+            out: &mut [::std::mem::MaybeUninit<O>],
+        ) {
+            $(#[target_feature(enable = $features)])?
+            fn entry<O: $crate::kernels::run::Out32>(
+                t: $token,
+                p: &$crate::transform::Prepared32,
+                key: [u32; 2],
+                rows: $crate::kernels::run::Rows<'_>,
+                out: &mut [::std::mem::MaybeUninit<O>],
+            ) {
+                $crate::kernels::run::rows32_on::<$token, $lanes, $f, $r, $p, $k, $h, O>(t, p, key, rows, out)
+            }
+            $crate::kernels::isa::vector_entries!(@call $($features)? entry(self, p, key, rows, out))
         }
 
         fn run64(

@@ -99,7 +99,7 @@ mod sse2;
 
 pub use pages::{advise_huge_pages, huge_pages, set_huge_pages, HUGE_PAGES_ENV};
 pub use path::Path;
-pub(crate) use run::Out32;
+pub(crate) use run::{Out32, Rows};
 pub use select::{current, parse, select, ENV};
 pub(crate) use sink::{collect, collect_fresh, fill_slice, Sink};
 

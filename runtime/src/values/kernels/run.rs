@@ -207,13 +207,6 @@ pub(super) fn runs32_on<
         return;
     }
     let blocks = R * P * V::LANES;
-    if let Some(&(_, start, n)) = runs.first() {
-        let span = (start + n).div_ceil(LANES_F32) - start / LANES_F32;
-        if n > 0 && span <= blocks && runs.iter().all(|r| (r.1, r.2) == (start, n)) {
-            rows32_on::<T, V, F, R, P, K, H, O>(t, op, key, runs, out);
-            return;
-        }
-    }
     let mut gather = Gather::<V> {
         splat: Row::new(key, [0; 3]).splat::<V>(t),
         ctrs: [[0; MAX_BLOCKS]; 4],
@@ -247,12 +240,42 @@ pub(super) fn runs32_on<
     }
 }
 
-/// [`runs32_on`] when every run is the same part `start .. start + n` of its
-/// row (whole rows of a tensor, or of a region) and a row spans at most one
-/// batch of blocks: as many whole rows as fit go into each batch, and each
-/// row's elements are one contiguous piece of the batch's values.
+/// Rows that all take the same part `start .. start + n` of their row (whole
+/// rows of a tensor, or of a region): counter word `k` of row `i` is
+/// `ctr[k][i]`, word by word as the kernels load counters, so rows of one block
+/// go to Philox without a copy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rows<'a> {
+    pub(crate) ctr: [&'a [u32]; 3],
+    pub(crate) start: usize,
+    pub(crate) n: usize,
+}
+
+impl Rows<'_> {
+    /// The number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.ctr[0].len()
+    }
+
+    /// The number of values: `n` of each row.
+    pub(crate) fn values(&self) -> usize {
+        self.len() * self.n
+    }
+}
+
+/// The `rows` one after the other into `out` (every element of it, the rows'
+/// values, is written).
+///
+/// As many whole rows as fit go into each batch of blocks, and only the words a
+/// row's values need are kept: its window, the words `start .. start + n` of
+/// the row's blocks (for normal, which draws from pairs of words, the whole
+/// pairs covering them). The windows of consecutive rows, packed one after the
+/// other, are transformed a full batch of words at a time, so a row of one
+/// element costs one Philox block and one word's transform (one pair's for
+/// normal), not a whole batch's. The transforms are lane-wise (pair-wise), so a
+/// value depends only on its own words wherever they sit in the batch.
 #[cfg_attr(not(opt_level_zero), inline(always))]
-fn rows32_on<
+pub(super) fn rows32_on<
     T: Copy,
     V: Lanes<Token = T>,
     F: V32<Token = T>,
@@ -265,16 +288,41 @@ fn rows32_on<
     t: T,
     op: &Prepared32,
     key: [u32; 2],
-    runs: &[Run],
+    rows: Rows<'_>,
     out: &mut [MaybeUninit<O>],
 ) {
-    let (start, n) = (runs[0].1, runs[0].2);
+    assert_eq!(out.len(), rows.values(), "the output holds the rows' values");
+    let (start, n) = (rows.start, rows.n);
+    if let Prepared32::Constant(c) = *op {
+        for d in out.iter_mut() {
+            d.put(c);
+        }
+        return;
+    }
     let first = start / LANES_F32;
     let span = (start + n).div_ceil(LANES_F32) - first;
     let lane = start % LANES_F32;
+    if n == 0 {
+        return;
+    }
+    if span > R * P * V::LANES {
+        // Rows longer than a batch of blocks (the portable path's batch is
+        // four blocks): one at a time.
+        for (i, out) in out.chunks_exact_mut(n).enumerate() {
+            let ctr = [rows.ctr[0][i], rows.ctr[1][i], rows.ctr[2][i]];
+            run32_on::<T, V, F, R, P, K, H, O>(t, op, key, ctr, start, out);
+        }
+        return;
+    }
+    // The window within the row's `4 * span` words, and the values of it kept.
+    let (lo, hi) = match op {
+        Prepared32::Normal { .. } => (lane & !1, (lane + n).next_multiple_of(2)),
+        _ => (lane, lane + n),
+    };
+    let (width, skip) = (hi - lo, lane - lo);
     let per = R * V::LANES;
-    let blocks = per * P;
-    let rows_per_batch = blocks / span;
+    let rows_per_batch = per * P / span;
+    let batch = K * F::N;
     let splat = Row::new(key, [0; 3]).splat::<V>(t);
     let mut ctrs = [[0u32; MAX_BLOCKS]; 4];
     // Block k of a row has counter word 3 `first + k`, whatever the row.
@@ -283,54 +331,178 @@ fn rows32_on<
             *c3 = (first + k) as u32;
         }
     }
+    let blocks = per * P;
     let mut pairs = [0u64; 2 * MAX_BLOCKS];
-    let pairs = &mut pairs[..2 * blocks];
     let mut buf = [0u32; 4 * MAX_BLOCKS];
+    // Packed windows: up to a batch waiting, plus one Philox batch's worth.
+    let mut packed = [0u32; 8 * MAX_BLOCKS];
+    let mut filled = 0;
     let mut tmp = [MaybeUninit::<O>::uninit(); 4 * MAX_BLOCKS];
     let mut at = 0;
-    for group in runs.chunks(rows_per_batch) {
-        let mut b = 0;
-        for &(ctr, _, _) in group {
-            for _ in 0..span {
-                ctrs[0][b] = ctr[0];
-                ctrs[1][b] = ctr[1];
-                ctrs[2][b] = ctr[2];
-                b += 1;
+    // Position within the current row's window of the next value to be made.
+    let mut pos = 0;
+    let mut g = 0;
+    while g < rows.len() {
+        let count = rows_per_batch.min(rows.len() - g);
+        // Rows of one block, a whole batch of them: the counters as they are.
+        let direct = span == 1 && count == blocks;
+        if !direct {
+            let mut b = 0;
+            for i in g..g + count {
+                for _ in 0..span {
+                    ctrs[0][b] = rows.ctr[0][i];
+                    ctrs[1][b] = rows.ctr[1][i];
+                    ctrs[2][b] = rows.ctr[2][i];
+                    b += 1;
+                }
             }
         }
+        let pairs = &mut pairs[..2 * blocks];
         for (p, pairs) in pairs.chunks_exact_mut(2 * per).enumerate() {
-            let c = [
-                &ctrs[0][p * per..],
-                &ctrs[1][p * per..],
-                &ctrs[2][p * per..],
-                &ctrs[3][p * per..],
-            ];
+            let at = p * per;
+            let c = if direct {
+                let at = g + at;
+                [
+                    &rows.ctr[0][at..],
+                    &rows.ctr[1][at..],
+                    &rows.ctr[2][at..],
+                    &ctrs[3][p * per..],
+                ]
+            } else {
+                [&ctrs[0][at..], &ctrs[1][at..], &ctrs[2][at..], &ctrs[3][at..]]
+            };
             philox::batch_of::<V, R>(&splat, c, pairs);
         }
         let words = draw::words(pairs, &mut buf);
-        draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..K * F::N]);
-        // Rows of up to four elements are copied element by element: a call
-        // of `memcpy` per row would cost more than the row's values.
-        for row in 0..group.len() {
-            let from = row * span * LANES_F32 + lane;
-            match n {
-                1 => out[at] = tmp[from],
-                2 => copy_small::<2, O>(&mut out[at..], &tmp[from..]),
-                3 => copy_small::<3, O>(&mut out[at..], &tmp[from..]),
-                4 => copy_small::<4, O>(&mut out[at..], &tmp[from..]),
-                _ => out[at..at + n].copy_from_slice(&tmp[from..from + n]),
+        g += count;
+        // Windows of up to four words are copied in a loop of constant
+        // width: a call of `memcpy` per row would cost more than its values.
+        let (stride, to) = (span * LANES_F32, &mut packed[filled..]);
+        match width {
+            1 => pack::<1>(&words[lo..], stride, count, to),
+            2 => pack::<2>(&words[lo..], stride, count, to),
+            3 => pack::<3>(&words[lo..], stride, count, to),
+            4 => pack::<4>(&words[lo..], stride, count, to),
+            _ => {
+                for row in 0..count {
+                    let from = row * stride + lo;
+                    to[row * width..(row + 1) * width].copy_from_slice(&words[from..from + width]);
+                }
             }
-            at += n;
         }
+        filled += count * width;
+        if filled >= batch {
+            at += rows_out::<F, K, H, O>(
+                t,
+                op,
+                &packed[..batch],
+                width,
+                skip,
+                n,
+                &mut pos,
+                &mut tmp,
+                &mut out[at..],
+            );
+            packed.copy_within(batch..filled, 0);
+            filled -= batch;
+        }
+    }
+    if filled > 0 {
+        // The last, partial batch: the words past `filled` are left over from
+        // earlier rows, and their values are not kept.
+        at += rows_out::<F, K, H, O>(
+            t,
+            op,
+            &packed[..batch],
+            width,
+            skip,
+            n,
+            &mut pos,
+            &mut tmp,
+            &mut out[at..],
+        );
     }
     assert_eq!(at, out.len(), "the rows fill the output exactly");
 }
 
-/// `dst[..N] = src[..N]` for a small constant `N` (a copy of known size is a
-/// few moves, never a call).
+/// The values of a batch of packed windows of `width` words, into `out`: all
+/// of them when each window is one run's values (`skip == 0`, `width == n`),
+/// else values `skip .. skip + n` of each window. `pos` is the position within
+/// its window of `words[0]`, carried from batch to batch; `out` may be shorter
+/// than the batch's values (the last batch). Returns the values written.
+#[allow(clippy::too_many_arguments)]
 #[cfg_attr(not(opt_level_zero), inline(always))]
-fn copy_small<const N: usize, O: Copy>(dst: &mut [MaybeUninit<O>], src: &[MaybeUninit<O>]) {
-    dst[..N].copy_from_slice(&src[..N]);
+fn rows_out<F: V32, const K: usize, const H: usize, O: Out32>(
+    t: F::Token,
+    op: &Prepared32,
+    words: &[u32],
+    width: usize,
+    skip: usize,
+    n: usize,
+    pos: &mut usize,
+    tmp: &mut [MaybeUninit<O>; 4 * MAX_BLOCKS],
+    out: &mut [MaybeUninit<O>],
+) -> usize {
+    let batch = K * F::N;
+    if width == n {
+        if out.len() >= batch {
+            draw32::values32::<F, K, H, O>(t, op, words, &mut out[..batch]);
+            return batch;
+        }
+        draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..batch]);
+        out.copy_from_slice(&tmp[..out.len()]);
+        return out.len();
+    }
+    draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..batch]);
+    if *pos == 0 && batch.is_multiple_of(width) && out.len() >= batch / width * n {
+        // Whole windows: each row's values at the same place in its window.
+        let rows = batch / width;
+        match (width, n) {
+            (2, 1) => unpack::<2, 1, O>(&tmp[skip..], rows, out),
+            (4, 2) => unpack::<4, 2, O>(&tmp[skip..], rows, out),
+            (4, 3) => unpack::<4, 3, O>(&tmp[skip..], rows, out),
+            _ => {
+                for row in 0..rows {
+                    let from = row * width + skip;
+                    out[row * n..(row + 1) * n].copy_from_slice(&tmp[from..from + n]);
+                }
+            }
+        }
+        return rows * n;
+    }
+    let mut o = 0;
+    for v in &tmp[..batch] {
+        if o == out.len() {
+            break;
+        }
+        if (skip..skip + n).contains(pos) {
+            out[o] = *v;
+            o += 1;
+        }
+        *pos += 1;
+        if *pos == width {
+            *pos = 0;
+        }
+    }
+    o
+}
+
+/// Words `row * stride .. row * stride + W` of `words` for each row below
+/// `count`, one after the other into `to`.
+#[cfg_attr(not(opt_level_zero), inline(always))]
+fn pack<const W: usize>(words: &[u32], stride: usize, count: usize, to: &mut [u32]) {
+    for (row, to) in to[..count * W].chunks_exact_mut(W).enumerate() {
+        to.copy_from_slice(&words[row * stride..row * stride + W]);
+    }
+}
+
+/// Values `row * W .. row * W + N` of `values` for each row below `rows`,
+/// one after the other into `out`.
+#[cfg_attr(not(opt_level_zero), inline(always))]
+fn unpack<const W: usize, const N: usize, O: Copy>(values: &[MaybeUninit<O>], rows: usize, out: &mut [MaybeUninit<O>]) {
+    for (row, out) in out[..rows * N].chunks_exact_mut(N).enumerate() {
+        out.copy_from_slice(&values[row * W..row * W + N]);
+    }
 }
 
 /// The blocks of a batch gathered from several runs.

@@ -5,7 +5,7 @@
 use std::mem::MaybeUninit;
 
 use super::isa::Isa;
-use super::run::{Out32, Put, Run};
+use super::run::{Out32, Put, Rows, Run};
 use crate::philox::philox4x32_10;
 use crate::transform::{Prepared32, Prepared64, LANES_F32, LANES_F64};
 
@@ -37,6 +37,14 @@ impl Isa for Scalar {
         for &(ctr, start, n) in runs {
             self.run32(p, key, ctr, start, &mut out[at..at + n]);
             at += n;
+        }
+    }
+
+    fn rows32<O: Out32>(self, p: &Prepared32, key: [u32; 2], rows: Rows<'_>, out: &mut [MaybeUninit<O>]) {
+        assert_eq!(out.len(), rows.values(), "the output holds the rows' values");
+        for (i, out) in out.chunks_exact_mut(rows.n.max(1)).enumerate() {
+            let ctr = [rows.ctr[0][i], rows.ctr[1][i], rows.ctr[2][i]];
+            self.run32(p, key, ctr, rows.start, out);
         }
     }
 

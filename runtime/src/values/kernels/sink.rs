@@ -8,7 +8,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::isa::{self, Isa, Task};
-use super::run::{Out32, Run};
+use super::run::{Out32, Rows, Run};
 use super::Path;
 use crate::transform::{Prepared32, Prepared64};
 
@@ -97,6 +97,25 @@ impl<O: Out32> Sink<'_, O> {
         }
         let out = self.take(runs.iter().map(|r| r.2).sum());
         on(path, Runs32 { p, key, runs, out });
+    }
+
+    /// Appends whole short `rows` (the same part of each) under `key`,
+    /// computed on `path` with the rows packed into batches.
+    pub(crate) fn rows32(&mut self, path: Path, p: &Prepared32, key: [u32; 2], rows: Rows<'_>) {
+        struct Rows32<'a, O> {
+            p: &'a Prepared32,
+            key: [u32; 2],
+            rows: Rows<'a>,
+            out: &'a mut [MaybeUninit<O>],
+        }
+        impl<O: Out32> Task for Rows32<'_, O> {
+            type Output = ();
+            fn run<I: Isa>(self, isa: I) {
+                isa.rows32(self.p, self.key, self.rows, self.out);
+            }
+        }
+        let out = self.take(rows.values());
+        on(path, Rows32 { p, key, rows, out });
     }
 }
 

@@ -449,16 +449,30 @@ fn whole_short_rows_match_on_every_path() {
         &[7, 63],
         &[4, 2, 2, 7],
     ];
+    // The same part of every row, at each lane of a block and across blocks:
+    // windows that start and end inside a block, and inside a normal's pair.
+    let parts: [(&[usize], [Range<usize>; 2]); 6] = [
+        (&[300, 7], [0..300, 3..4]),
+        (&[300, 7], [0..300, 1..2]),
+        (&[300, 7], [5..290, 1..6]),
+        (&[300, 7], [0..300, 2..5]),
+        (&[300, 9], [0..300, 3..9]),
+        (&[200, 40], [0..200, 1..38]),
+    ];
+    let cases = shapes
+        .iter()
+        .map(|&s| (s, None))
+        .chain(parts.iter().map(|(s, r)| (*s, Some(&r[..]))));
     for path in fast_paths() {
         for scheme in schemes() {
-            for shape in shapes {
+            for (shape, region) in cases.clone() {
                 for chunk in [1, 7, 4096] {
-                    let want = bits::<f32>(Path::Scalar, &stream, &scheme, shape, None, usize::MAX);
-                    let got = bits::<f32>(path, &stream, &scheme, shape, None, chunk);
-                    assert_eq!(got, want, "{path} {scheme} {shape:?} chunk {chunk}");
-                    let want = bits::<half::f16>(Path::Scalar, &stream, &scheme, shape, None, usize::MAX);
-                    let got = bits::<half::f16>(path, &stream, &scheme, shape, None, chunk);
-                    assert_eq!(got, want, "{path} {scheme} {shape:?} chunk {chunk}");
+                    let want = bits::<f32>(Path::Scalar, &stream, &scheme, shape, region, usize::MAX);
+                    let got = bits::<f32>(path, &stream, &scheme, shape, region, chunk);
+                    assert_eq!(got, want, "{path} {scheme} {shape:?} {region:?} chunk {chunk}");
+                    let want = bits::<half::f16>(Path::Scalar, &stream, &scheme, shape, region, usize::MAX);
+                    let got = bits::<half::f16>(path, &stream, &scheme, shape, region, chunk);
+                    assert_eq!(got, want, "{path} {scheme} {shape:?} {region:?} chunk {chunk}");
                 }
             }
         }
