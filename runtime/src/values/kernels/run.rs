@@ -375,9 +375,25 @@ pub(super) fn rows32_on<
         }
         let words = draw::words(pairs, &mut buf);
         g += count;
+        let stride = span * LANES_F32;
+        if width == stride && count * width == batch && filled == 0 {
+            // The windows are whole blocks filling the batch: already packed.
+            at += rows_out::<F, K, H, O>(
+                t,
+                op,
+                &words[..batch],
+                width,
+                skip,
+                n,
+                &mut pos,
+                &mut tmp,
+                &mut out[at..],
+            );
+            continue;
+        }
         // Windows of up to four words are copied in a loop of constant
         // width: a call of `memcpy` per row would cost more than its values.
-        let (stride, to) = (span * LANES_F32, &mut packed[filled..]);
+        let to = &mut packed[filled..];
         match width {
             1 => pack::<1>(&words[lo..], stride, count, to),
             2 => pack::<2>(&words[lo..], stride, count, to),
