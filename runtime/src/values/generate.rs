@@ -322,55 +322,102 @@ fn runs<'r, T>(
     }
 }
 
-/// [`for_each_run`] without the prefix: `f(counter_prefix, first_coordinate,
-/// len)`. For ranks 1 to 4 a row's counter words are its prefix coordinates,
-/// left-padded with zeros (SPEC.md 3), so an odometer runs on the words
-/// themselves, with no walk over a coordinate slice per row: what short rows,
-/// one or a few elements each, spend most of their time on otherwise.
+/// A piece of the region's rows, for [`for_each_row_segment`].
+#[derive(Clone, Copy)]
+enum Segment {
+    /// Elements `start .. start + n` of the row with counter words `ctr`: a
+    /// part of a row, where a chunk starts or ends inside one.
+    Part { ctr: [u32; 3], start: usize, n: usize },
+    /// `count` whole rows, the first with counter words `ctr`, then counting up
+    /// by one in word `k`, the others fixed.
+    Rows { ctr: [u32; 3], k: usize, count: usize },
+}
+
+/// [`for_each_run`] for whole rows in segments: calls `f` for the region's
+/// elements `first .. first + len` (row-major), in order. For ranks 1 to 4 a
+/// row's counter words are its prefix coordinates, left-padded with zeros
+/// (SPEC.md 3), so consecutive rows count up in the innermost word whose
+/// dimension is longer than one, and a segment is as long as that dimension
+/// allows: short rows (one or a few elements each) cost no walk over their
+/// coordinates, one row at a time. Higher ranks give segments of one row.
 ///
-/// Inlined, so that `f` is too: a row's counter words stay in registers
-/// (passed to a separate function, the three words written one by one and
-/// read back as wider loads stall on store forwarding, about 15 cycles a row).
+/// Inlined, so that `f` is too: the counter words stay in registers.
 #[inline(always)]
-fn for_each_counter_run(
+fn for_each_row_segment(
     shape: &[usize],
     region: &[Range<usize>],
     first: usize,
     len: usize,
-    mut f: impl FnMut([u32; 3], usize, usize),
+    mut f: impl FnMut(Segment),
 ) {
     let rank = shape.len();
     let Some((last, prefix)) = region.split_last().filter(|_| rank <= 4) else {
-        return for_each_run(shape, region, first, len, |_, ctr, start, n| f(ctr, start, n));
+        let row_len = region.last().map_or(1, |r| r.end - r.start);
+        return for_each_run(shape, region, first, len, |_, ctr, start, n| {
+            f(if n == row_len {
+                Segment::Rows { ctr, k: 2, count: 1 }
+            } else {
+                Segment::Part { ctr, start, n }
+            })
+        });
     };
     let pad = 4 - rank;
     let (mut lo, mut hi) = ([0usize; 3], [1usize; 3]);
     for (d, r) in prefix.iter().enumerate() {
         (lo[pad + d], hi[pad + d]) = (r.start, r.end);
     }
+    // The innermost word that varies; the words after it stay at `lo`.
+    let k = (0..3).rev().find(|&k| hi[k] - lo[k] > 1).unwrap_or(2);
     let row_len = last.end - last.start;
     let (mut at, mut row) = ([0usize; 3], first / row_len);
-    for k in (0..3).rev() {
-        let n = hi[k] - lo[k];
-        at[k] = lo[k] + row % n;
+    for w in (0..3).rev() {
+        let n = hi[w] - lo[w];
+        at[w] = lo[w] + row % n;
         row /= n;
     }
-    let (mut flat, end, mut col) = (first, first + len, first % row_len);
-    while flat < end {
-        let n = (row_len - col).min(end - flat);
-        // Coordinates are below 2^32: shapes are checked before generation.
-        f([at[0] as u32, at[1] as u32, at[2] as u32], last.start + col, n);
-        flat += n;
-        col = 0;
-        at[2] += 1;
-        if at[2] == hi[2] {
-            at[2] = lo[2];
-            at[1] += 1;
-            if at[1] == hi[1] {
-                at[1] = lo[1];
-                at[0] += 1;
+    // Coordinates are below 2^32: shapes are checked before generation.
+    let words = |at: &[usize; 3]| [at[0] as u32, at[1] as u32, at[2] as u32];
+    // Moves `at` on by `m` rows, `m` at most what word `k` has left.
+    let advance = |at: &mut [usize; 3], m: usize| {
+        at[k] += m;
+        if at[k] == hi[k] {
+            at[k] = lo[k];
+            for w in (0..k).rev() {
+                at[w] += 1;
+                if at[w] < hi[w] {
+                    return;
+                }
+                at[w] = lo[w];
             }
         }
+    };
+    let (mut flat, end, col) = (first, first + len, first % row_len);
+    if col != 0 {
+        let n = (row_len - col).min(len);
+        f(Segment::Part {
+            ctr: words(&at),
+            start: last.start + col,
+            n,
+        });
+        flat += n;
+        advance(&mut at, 1);
+    }
+    while end - flat >= row_len {
+        let count = (hi[k] - at[k]).min((end - flat) / row_len);
+        f(Segment::Rows {
+            ctr: words(&at),
+            k,
+            count,
+        });
+        flat += count * row_len;
+        advance(&mut at, count);
+    }
+    if flat < end {
+        f(Segment::Part {
+            ctr: words(&at),
+            start: last.start,
+            n: end - flat,
+        });
     }
 }
 
@@ -418,17 +465,32 @@ fn draw32_task<'r, T: Out32>(
                 },
             );
         };
-        for_each_counter_run(shape, region, first, len, |c, start, n| {
-            if n == row_len {
-                for (w, c) in ctr.iter_mut().zip(c) {
-                    w[queued] = c;
+        for_each_row_segment(shape, region, first, len, |segment| match segment {
+            Segment::Rows {
+                ctr: mut c,
+                k,
+                mut count,
+            } => {
+                while count > 0 {
+                    let m = count.min(ROWS_AT_ONCE - queued);
+                    for (w, (words, c)) in ctr.iter_mut().zip(c).enumerate() {
+                        let words = &mut words[queued..queued + m];
+                        if w == k {
+                            for (i, word) in words.iter_mut().enumerate() {
+                                *word = c + i as u32;
+                            }
+                        } else {
+                            words.fill(c);
+                        }
+                    }
+                    (queued, count, c[k]) = (queued + m, count - m, c[k] + m as u32);
+                    if queued == ROWS_AT_ONCE {
+                        flush(&ctr, queued, sink);
+                        queued = 0;
+                    }
                 }
-                queued += 1;
-                if queued == ROWS_AT_ONCE {
-                    flush(&ctr, queued, sink);
-                    queued = 0;
-                }
-            } else {
+            }
+            Segment::Part { ctr: c, start, n } => {
                 if queued > 0 {
                     flush(&ctr, queued, sink);
                     queued = 0;
