@@ -442,7 +442,7 @@ pub(super) fn rows32_on<
 }
 
 /// The values of a batch of packed windows of `width` words, into `out`: all
-/// of them when each window is one run's values (`skip == 0`, `width == n`),
+/// of them when each window is one row's values (`skip == 0`, `width == n`),
 /// else values `skip .. skip + n` of each window. `pos` is the position within
 /// its window of `words[0]`, carried from batch to batch; `out` may be shorter
 /// than the batch's values (the last batch). Returns the values written.
