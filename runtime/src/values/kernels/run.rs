@@ -342,101 +342,84 @@ pub(super) fn rows32_on<
     // Position within the current row's window of the next value to be made.
     let mut pos = 0;
     let mut g = 0;
-    while g < rows.len() {
-        let count = rows_per_batch.min(rows.len() - g);
-        // Rows of one block, a whole batch of them: the counters as they are.
-        let direct = span == 1 && count == blocks;
-        if !direct {
-            let mut b = 0;
-            for i in g..g + count {
-                for _ in 0..span {
-                    ctrs[0][b] = rows.ctr[0][i];
-                    ctrs[1][b] = rows.ctr[1][i];
-                    ctrs[2][b] = rows.ctr[2][i];
-                    b += 1;
+    // One place transforms a batch (the transforms are long code, inlined into
+    // every entry): a batch where Philox wrote it, or packed windows.
+    loop {
+        let last = g == rows.len();
+        if last && filled == 0 {
+            break;
+        }
+        let mut in_place = false;
+        let words: &[u32] = if last {
+            &[]
+        } else {
+            let count = rows_per_batch.min(rows.len() - g);
+            // Rows of one block, a whole batch of them: the counters as they are.
+            let direct = span == 1 && count == blocks;
+            if !direct {
+                let mut b = 0;
+                for i in g..g + count {
+                    for _ in 0..span {
+                        ctrs[0][b] = rows.ctr[0][i];
+                        ctrs[1][b] = rows.ctr[1][i];
+                        ctrs[2][b] = rows.ctr[2][i];
+                        b += 1;
+                    }
                 }
             }
-        }
-        let pairs = &mut pairs[..2 * blocks];
-        for (p, pairs) in pairs.chunks_exact_mut(2 * per).enumerate() {
-            let at = p * per;
-            let c = if direct {
-                let at = g + at;
-                [
-                    &rows.ctr[0][at..],
-                    &rows.ctr[1][at..],
-                    &rows.ctr[2][at..],
-                    &ctrs[3][p * per..],
-                ]
-            } else {
-                [&ctrs[0][at..], &ctrs[1][at..], &ctrs[2][at..], &ctrs[3][at..]]
-            };
-            philox::batch_of::<V, R>(&splat, c, pairs);
-        }
-        let words = draw::words(pairs, &mut buf);
-        g += count;
-        let stride = span * LANES_F32;
-        if width == stride && count * width == batch && filled == 0 {
+            let pairs = &mut pairs[..2 * blocks];
+            for (p, pairs) in pairs.chunks_exact_mut(2 * per).enumerate() {
+                let at = p * per;
+                let c = if direct {
+                    let at = g + at;
+                    [
+                        &rows.ctr[0][at..],
+                        &rows.ctr[1][at..],
+                        &rows.ctr[2][at..],
+                        &ctrs[3][p * per..],
+                    ]
+                } else {
+                    [&ctrs[0][at..], &ctrs[1][at..], &ctrs[2][at..], &ctrs[3][at..]]
+                };
+                philox::batch_of::<V, R>(&splat, c, pairs);
+            }
+            let words = draw::words(pairs, &mut buf);
+            g += count;
+            let stride = span * LANES_F32;
             // The windows are whole blocks filling the batch: already packed.
-            at += rows_out::<F, K, H, O>(
-                t,
-                op,
-                &words[..batch],
-                width,
-                skip,
-                n,
-                &mut pos,
-                &mut tmp,
-                &mut out[at..],
-            );
+            in_place = width == stride && count * width == batch && filled == 0;
+            if !in_place {
+                // Windows of up to four words are copied in a loop of constant
+                // width: a call of `memcpy` per row would cost more than its values.
+                let to = &mut packed[filled..];
+                match width {
+                    1 => pack::<1>(&words[lo..], stride, count, to),
+                    2 => pack::<2>(&words[lo..], stride, count, to),
+                    3 => pack::<3>(&words[lo..], stride, count, to),
+                    4 => pack::<4>(&words[lo..], stride, count, to),
+                    _ => {
+                        for row in 0..count {
+                            let from = row * stride + lo;
+                            to[row * width..(row + 1) * width].copy_from_slice(&words[from..from + width]);
+                        }
+                    }
+                }
+                filled += count * width;
+            }
+            words
+        };
+        if !(in_place || filled >= batch || last) {
             continue;
         }
-        // Windows of up to four words are copied in a loop of constant
-        // width: a call of `memcpy` per row would cost more than its values.
-        let to = &mut packed[filled..];
-        match width {
-            1 => pack::<1>(&words[lo..], stride, count, to),
-            2 => pack::<2>(&words[lo..], stride, count, to),
-            3 => pack::<3>(&words[lo..], stride, count, to),
-            4 => pack::<4>(&words[lo..], stride, count, to),
-            _ => {
-                for row in 0..count {
-                    let from = row * stride + lo;
-                    to[row * width..(row + 1) * width].copy_from_slice(&words[from..from + width]);
-                }
-            }
+        // On the last, partial batch the words past `filled` are left over
+        // from earlier rows, and their values are not kept.
+        let src = if in_place { &words[..batch] } else { &packed[..batch] };
+        at += rows_out::<F, K, H, O>(t, op, src, width, skip, n, &mut pos, &mut tmp, &mut out[at..]);
+        if !in_place {
+            let left = filled.saturating_sub(batch);
+            packed.copy_within(batch.min(filled)..filled, 0);
+            filled = left;
         }
-        filled += count * width;
-        if filled >= batch {
-            at += rows_out::<F, K, H, O>(
-                t,
-                op,
-                &packed[..batch],
-                width,
-                skip,
-                n,
-                &mut pos,
-                &mut tmp,
-                &mut out[at..],
-            );
-            packed.copy_within(batch..filled, 0);
-            filled -= batch;
-        }
-    }
-    if filled > 0 {
-        // The last, partial batch: the words past `filled` are left over from
-        // earlier rows, and their values are not kept.
-        at += rows_out::<F, K, H, O>(
-            t,
-            op,
-            &packed[..batch],
-            width,
-            skip,
-            n,
-            &mut pos,
-            &mut tmp,
-            &mut out[at..],
-        );
     }
     assert_eq!(at, out.len(), "the rows fill the output exactly");
 }
@@ -460,16 +443,17 @@ fn rows_out<F: V32, const K: usize, const H: usize, O: Out32>(
     out: &mut [MaybeUninit<O>],
 ) -> usize {
     let batch = K * F::N;
+    let straight = width == n && out.len() >= batch;
+    // One call of the transforms, inlined once.
+    let dst = if straight { &mut out[..batch] } else { &mut tmp[..batch] };
+    draw32::values32::<F, K, H, O>(t, op, words, dst);
+    if straight {
+        return batch;
+    }
     if width == n {
-        if out.len() >= batch {
-            draw32::values32::<F, K, H, O>(t, op, words, &mut out[..batch]);
-            return batch;
-        }
-        draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..batch]);
         out.copy_from_slice(&tmp[..out.len()]);
         return out.len();
     }
-    draw32::values32::<F, K, H, O>(t, op, words, &mut tmp[..batch]);
     if *pos == 0 && batch.is_multiple_of(width) && out.len() >= batch / width * n {
         // Whole windows: each row's values at the same place in its window.
         let rows = batch / width;
