@@ -321,7 +321,8 @@ pub(super) fn rows32_on<
     };
     let (width, skip) = (hi - lo, lane - lo);
     let per = R * V::LANES;
-    let rows_per_batch = per * P / span;
+    let blocks = per * P;
+    let rows_per_batch = blocks / span;
     let batch = K * F::N;
     let splat = Row::new(key, [0; 3]).splat::<V>(t);
     let mut ctrs = [[0u32; MAX_BLOCKS]; 4];
@@ -331,7 +332,6 @@ pub(super) fn rows32_on<
             *c3 = (first + k) as u32;
         }
     }
-    let blocks = per * P;
     let mut pairs = [0u64; 2 * MAX_BLOCKS];
     let mut buf = [0u32; 4 * MAX_BLOCKS];
     // Packed windows: up to a batch waiting, plus one Philox batch's worth.
