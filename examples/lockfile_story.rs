@@ -11,15 +11,13 @@ use reproducible_examples::story::AttentionConfig;
 fn main() -> reproducible::Result<()> {
     let cfg = AttentionConfig::story();
     let seed = 42;
-    let dir = std::env::temp_dir().join(format!("lockfile-story-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| reproducible::Error::Lockfile {
-        file: dir.display().to_string(),
+    // A fresh private directory for the lockfiles, removed at the end.
+    let dir = tempfile::tempdir().map_err(|e| reproducible::Error::Lockfile {
+        file: std::env::temp_dir().display().to_string(),
         line: None,
-        reason: format!("creating its directory: {e}"),
+        reason: format!("creating a temporary directory: {e}"),
     })?;
-    let story = run(seed, &cfg, &dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    let story = story?;
+    let story = run(seed, &cfg, dir.path())?;
     let indent = |text: &str| {
         text.lines()
             .map(|l| {

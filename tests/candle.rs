@@ -2,7 +2,6 @@
 //! a VarMap, sharded init, checkpoints with provenance, keyed dropout and shuffling.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::var_builder::Shard;
@@ -15,6 +14,7 @@ use reproducible::prelude::*;
 use reproducible::rules::Rule;
 use reproducible::scheme::{self, Nonlinearity};
 use reproducible::shuffle::permutation;
+use reproducible_tests::scratch;
 
 fn values(t: &Tensor) -> Vec<u32> {
     t.flatten_all()
@@ -192,16 +192,10 @@ impl Tiny {
     }
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("reproducible-ckpt-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("model.safetensors")
-}
-
 #[test]
 fn checkpoints_round_trip_with_provenance() {
     let (model, provenance) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
-    let file = temp("roundtrip");
+    let file = scratch("model.safetensors");
     checkpoint::save_model(&file, &model, &Metadata::new(Some(11), Tiny::MODEL_VERSION, provenance)).unwrap();
     let meta = checkpoint::read_metadata(&file).unwrap().unwrap();
     assert_eq!((meta.spec_version, meta.seed, meta.model_version), (1, Some(11), 1));
@@ -221,7 +215,7 @@ fn malformed_checkpoints_are_errors_naming_the_tensor() {
     let write = |name: &str, edit: &dyn Fn(&mut HashMap<String, Tensor>)| {
         let mut t = params.clone();
         edit(&mut t);
-        let file = temp(name);
+        let file = scratch(&format!("{name}.safetensors"));
         let list: Vec<(String, Tensor)> = t.into_iter().collect();
         checkpoint::save(&file, &list, &Metadata::new(None, 1, vec![])).unwrap();
         checkpoint::load_model::<Tiny>(&file, &4, DType::F32, &Device::Cpu)
@@ -261,7 +255,7 @@ fn malformed_checkpoints_are_errors_naming_the_tensor() {
         dtype.contains("`scale` has dtype bf16, the model expects f32"),
         "{dtype}"
     );
-    let junk = temp("junk");
+    let junk = scratch("model.safetensors");
     std::fs::write(&junk, b"not a checkpoint").unwrap();
     let e = checkpoint::load_model::<Tiny>(&junk, &4, DType::F32, &Device::Cpu)
         .err()
@@ -275,7 +269,7 @@ fn malformed_checkpoints_are_errors_naming_the_tensor() {
 fn unmodified_candle_code_loads_checked_checkpoints() {
     let kv = KeyedVars::new(4, DType::F32, &Device::Cpu);
     candle_mlp(kv.var_builder(), 3).unwrap();
-    let file = temp("checked");
+    let file = scratch("model.safetensors");
     checkpoint::save(&file, &kv.tensors(), &Metadata::new(Some(4), 1, kv.provenance())).unwrap();
     let checked = checkpoint::CheckedVars::open(&file, DType::F32, &Device::Cpu).unwrap();
     let layers = candle_mlp(checked.var_builder(), 3).unwrap();
@@ -300,7 +294,7 @@ fn unmodified_candle_code_loads_checked_checkpoints() {
 #[test]
 fn a_checkpoint_written_halfway_never_replaces_a_good_one() {
     let (model, p) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
-    let file = temp("atomic");
+    let file = scratch("model.safetensors");
     checkpoint::save_model(&file, &model, &Metadata::new(Some(11), 1, p)).unwrap();
     let good = std::fs::read(&file).unwrap();
     // A killed writer leaves only its temporary file behind; the target is untouched.
@@ -345,7 +339,7 @@ fn keyed_dropout_needs_a_seed_and_a_checkpoint_gives_back_the_one_it_records() {
     assert!(e.contains("`drop`") && e.contains("seed"), "{e}");
     // A checkpoint records the seed; loading it restores the masks an uninterrupted run draws.
     let (model, provenance) = init_with_provenance::<Tiny>(&4, &Init::new(11)).unwrap();
-    let file = temp("seeded");
+    let file = scratch("model.safetensors");
     checkpoint::save_model(&file, &model, &Metadata::new(Some(11), 1, provenance)).unwrap();
     let back: Tiny = checkpoint::load_model(&file, &4, DType::F32, &Device::Cpu).unwrap();
     assert_eq!(back.drop.seed(), 11);
@@ -355,7 +349,7 @@ fn keyed_dropout_needs_a_seed_and_a_checkpoint_gives_back_the_one_it_records() {
         values(&model.forward_t(&x, 5, true).unwrap())
     );
     // A plain safetensors file records no seed, so a model with keyed dropout does not load from it.
-    let plain = temp("plain");
+    let plain = scratch("model.safetensors");
     let tensors: Vec<(String, Tensor)> = model.parameters().into_iter().map(|p| (p.path, p.tensor)).collect();
     checkpoint::save(&plain, &tensors, &Metadata::new(None, 1, vec![])).unwrap();
     let e = checkpoint::load_model::<Tiny>(&plain, &4, DType::F32, &Device::Cpu)

@@ -1,4 +1,9 @@
-//! Shared helpers for the integration tests: statistics with documented thresholds.
+//! Shared helpers for the integration tests: statistics with documented
+//! thresholds, and scratch files.
+
+use std::ffi::OsStr;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 
 use reproducible::math::erf_f64;
 
@@ -49,4 +54,46 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
 /// (`5 / sqrt(n)`), exceeded by chance with probability below 1e-6.
 pub fn correlation_threshold(n: usize) -> f64 {
     5.0 / (n as f64).sqrt()
+}
+
+/// A path named `name` inside a fresh directory of its own (created exclusively,
+/// under an unpredictable name, so another user of the temporary directory can
+/// plant nothing there), removed with everything in it when this is dropped.
+/// One per test: tests run in parallel, and one test's check for leftover
+/// temporary files must not see another's.
+pub struct Scratch {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A [`Scratch`] path named `name`; nothing is created at the path itself.
+pub fn scratch(name: &str) -> Scratch {
+    let dir = tempfile::Builder::new()
+        .prefix("reproducible-tests-")
+        .tempdir()
+        .expect("create a temporary directory");
+    Scratch {
+        path: dir.path().join(name),
+        _dir: dir,
+    }
+}
+
+impl Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<OsStr> for Scratch {
+    fn as_ref(&self) -> &OsStr {
+        self.path.as_os_str()
+    }
 }

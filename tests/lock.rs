@@ -2,7 +2,7 @@
 //! the story's lockfile flow, and every kind of malformed input (never a panic,
 //! never a rewritten file).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use reproducible::backend::KeyedVars;
@@ -16,6 +16,7 @@ use reproducible::scheme::{constant, normal, uniform, zeros};
 use reproducible::{Init, Result};
 use reproducible_examples::lock_story;
 use reproducible_examples::story::AttentionConfig;
+use reproducible_tests::scratch;
 
 /// A model whose parameters are exactly the specs of its config.
 struct Params {
@@ -78,14 +79,6 @@ fn lines(d: &reproducible::diff::Diff) -> Vec<String> {
     d.to_string().lines().map(str::to_owned).collect()
 }
 
-/// `name` in a directory of its own: tests run in parallel, and one test's
-/// check for leftover temporary files must not see another's.
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("repro-lock-tests-{}/{name}.d", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 // ---- manifests ----
 
 #[test]
@@ -137,7 +130,7 @@ fn a_keyed_var_builder_and_a_checkpoint_give_the_same_manifest() {
         ["fc.bias", "fc.weight"]
     );
     assert_eq!(m.model_version, 5);
-    let file = tmp("keyed.safetensors");
+    let file = scratch("keyed.safetensors");
     checkpoint::save(&file, &keyed.tensors(), &Metadata::new(Some(3), 5, keyed.provenance())).unwrap();
     assert_eq!(Manifest::from_checkpoint(&file).unwrap(), m);
     // Hashing reports progress up to the whole data section.
@@ -348,7 +341,7 @@ fn story_config() -> AttentionConfig {
 
 #[test]
 fn the_story_reports_exactly_the_additions_then_exactly_the_bump() {
-    let dir = tmp("story");
+    let dir = scratch("story");
     std::fs::create_dir_all(&dir).unwrap();
     let story = lock_story::run(42, &story_config(), &dir).unwrap();
     let added: Vec<&str> = story
@@ -435,7 +428,7 @@ fn a_lockfile_round_trips_and_is_sorted_one_block_per_parameter() {
 
 #[test]
 fn check_passes_fails_with_the_diff_and_writes_only_when_asked() {
-    let file = tmp("check.lock");
+    let file = scratch("check.lock");
     let _ = std::fs::remove_file(&file);
     let m = manifest(42, base());
     let e = lock::check_with(&file, &m, Mode::Check).unwrap_err().to_string();
@@ -474,7 +467,7 @@ fn check_passes_fails_with_the_diff_and_writes_only_when_asked() {
 
 #[test]
 fn a_malformed_lockfile_is_never_rewritten_even_when_asked() {
-    let file = tmp("malformed.lock");
+    let file = scratch("malformed.lock");
     let text = lock::render(&manifest(42, base())).replace("version = 1", "version = \"1\"");
     std::fs::write(&file, &text).unwrap();
     for mode in [Mode::Check, Mode::Overwrite] {
@@ -488,7 +481,7 @@ fn a_malformed_lockfile_is_never_rewritten_even_when_asked() {
 
 #[test]
 fn writes_fail_cleanly_where_they_cannot_happen() {
-    let file = tmp("no-such-dir").join("x.lock");
+    let file = scratch("no-such-dir").join("x.lock");
     let e = lock::write(&file, &manifest(42, base())).unwrap_err().to_string();
     assert!(e.contains("no-such-dir") && e.contains("writing"), "{e}");
 }
@@ -644,7 +637,7 @@ fn unknown_versions_duplicates_and_foreign_files_are_errors() {
     let bad = text.replace("seed = 42\n", "");
     assert!(parse_err(&bad).contains("has no `seed`, and the header sets none"));
     // A checkpoint, JSON, binary garbage.
-    let ckpt = tmp("foreign.safetensors");
+    let ckpt = scratch("foreign.safetensors");
     let keyed = KeyedVars::new(1, DType::F32, &Device::Cpu);
     candle_nn::linear(2, 2, keyed.var_builder()).unwrap();
     checkpoint::save(&ckpt, &keyed.tensors(), &Metadata::new(Some(1), 1, keyed.provenance())).unwrap();
@@ -666,7 +659,7 @@ fn unknown_versions_duplicates_and_foreign_files_are_errors() {
 
 #[test]
 fn a_file_that_is_not_a_checkpoint_is_an_error_naming_it() {
-    let plain = tmp("plain.safetensors");
+    let plain = scratch("plain.safetensors");
     let t = Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap();
     let tensors: std::collections::HashMap<&str, Tensor> = [("x", t)].into_iter().collect();
     candle_core::safetensors::save(&tensors, &plain).unwrap();
@@ -676,11 +669,11 @@ fn a_file_that_is_not_a_checkpoint_is_an_error_naming_it() {
         "{e}"
     );
 
-    let lockfile = tmp("not-a-checkpoint.lock");
+    let lockfile = scratch("not-a-checkpoint.lock");
     std::fs::write(&lockfile, good()).unwrap();
     let e = StoredCheckpoint::open(&lockfile).unwrap_err().to_string();
     assert!(e.contains("not a safetensors file"), "{e}");
-    let tiny = tmp("tiny.safetensors");
+    let tiny = scratch("tiny.safetensors");
     std::fs::write(&tiny, b"abc").unwrap();
     assert!(StoredCheckpoint::open(&tiny)
         .unwrap_err()
@@ -689,7 +682,7 @@ fn a_file_that_is_not_a_checkpoint_is_an_error_naming_it() {
 
     let keyed = KeyedVars::new(1, DType::F32, &Device::Cpu);
     candle_nn::linear(2, 2, keyed.var_builder()).unwrap();
-    let file = tmp("truncated.safetensors");
+    let file = scratch("truncated.safetensors");
     checkpoint::save(&file, &keyed.tensors(), &Metadata::new(Some(1), 1, keyed.provenance())).unwrap();
     let bytes = std::fs::read(&file).unwrap();
     std::fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();
@@ -697,7 +690,7 @@ fn a_file_that_is_not_a_checkpoint_is_an_error_naming_it() {
     assert!(e.contains("truncated"), "{e}");
 
     // Metadata that does not describe the tensors.
-    let file = tmp("mismatch.safetensors");
+    let file = scratch("mismatch.safetensors");
     let mut prov = keyed.provenance();
     prov[0].shape = vec![9];
     prov.push(prov[1].clone());
@@ -709,7 +702,7 @@ fn a_file_that_is_not_a_checkpoint_is_an_error_naming_it() {
     );
     assert!(e.contains("records `weight` twice"), "{e}");
 
-    let file = tmp("future.safetensors");
+    let file = scratch("future.safetensors");
     let mut meta = Metadata::new(Some(1), 1, keyed.provenance());
     meta.spec_version = 9;
     checkpoint::save(&file, &keyed.tensors(), &meta).unwrap();
@@ -845,7 +838,7 @@ fn thousands_of_mutated_lockfiles_parse_or_fail_but_never_panic() {
 
 #[test]
 fn lockfile_errors_name_the_file_on_disk() {
-    let file: &Path = &tmp("ondisk.lock");
+    let file: &Path = &scratch("ondisk.lock");
     std::fs::write(file, [0xff, 0xfe, b'\n']).unwrap();
     let e = lock::read(file).unwrap_err().to_string();
     assert!(e.contains("ondisk.lock") && e.contains("line 1: not UTF-8"), "{e}");
@@ -937,7 +930,7 @@ fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the
             .contains("renamed in code: gamma -> scale, path `gamma` kept (values kept)\n"),
         "{d}"
     );
-    let locked = tmp("before-rename.lock");
+    let locked = scratch("before-rename.lock");
     lock::write(&locked, &before).unwrap();
     lock::assert_locked(&locked, &after);
     for (b, a) in before.params().iter().zip(after.params()) {
@@ -945,11 +938,11 @@ fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the
     }
 
     // The alias survives the lockfile and a checkpoint's metadata.
-    let file = tmp("renamed.lock");
+    let file = scratch("renamed.lock");
     lock::write(&file, &after).unwrap();
     assert!(std::fs::read_to_string(&file).unwrap().contains("alias = \"scale\"\n"));
     assert_eq!(lock::read(&file).unwrap(), after);
-    let ckpt = tmp("renamed.safetensors");
+    let ckpt = scratch("renamed.safetensors");
     let (model, prov) = init_with_provenance::<renamed::After>(&renamed::Cfg, &init).unwrap();
     let (scale, _, layers) = model.used();
     assert_eq!((scale.dims(), layers.len()), (&[2, 3][..], 2));
@@ -970,7 +963,7 @@ fn a_field_renamed_with_key_keeps_its_values_and_records_its_name_in_code_as_the
 
 /// A small checkpoint's bytes, written by `checkpoint::save`.
 fn checkpoint_bytes() -> Vec<u8> {
-    let file = tmp("mutated-seed.safetensors");
+    let file = scratch("mutated-seed.safetensors");
     let (model, prov) =
         init_with_provenance::<reproducible::layers::Linear>(&reproducible::layers::linear(3, 2), &Init::new(5))
             .unwrap();

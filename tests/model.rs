@@ -157,9 +157,7 @@ fn the_seed_changes_everything() {
 #[test]
 fn loading_a_checkpoint_through_the_same_constructor_gives_the_saved_values() {
     let model = Base::init(&CFG, &Init::new(3)).unwrap();
-    let dir = std::env::temp_dir().join(format!("reproducible-model-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("base.safetensors");
+    let file = reproducible_tests::scratch("base.safetensors");
     let map: HashMap<String, Tensor> = model.parameters().into_iter().map(|p| (p.path, p.tensor)).collect();
     candle_core::safetensors::save(&map, &file).unwrap();
     let bytes = std::fs::read(&file).unwrap();
@@ -169,7 +167,6 @@ fn loading_a_checkpoint_through_the_same_constructor_gives_the_saved_values() {
     // The wrong config is an error naming the path and both shapes.
     let err = Base::load(&Cfg { dim: 4, ..CFG }, &vb).err().unwrap().to_string();
     assert!(err.contains("embed.weight") && err.contains("shape"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -39,22 +39,21 @@ fn repro_with(kernel: Option<&str>, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run
     }
 }
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("repro-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh private directory, removed when dropped: one per test.
+fn dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("repro-cli-tests-").tempdir().unwrap()
 }
 
 /// A checkpoint of `linear(4, out)` under `seed`, freshly initialised.
-fn checkpoint(name: &str, out: usize, seed: u64) -> PathBuf {
-    let file = dir().join(name);
+fn checkpoint(dir: &Path, name: &str, out: usize, seed: u64) -> PathBuf {
+    let file = dir.join(name);
     let (fc, prov) = init_with_provenance::<Linear>(&linear(4, out), &Init::new(seed)).unwrap();
     checkpoint::save_model(&file, &fc, &Metadata::new(Some(seed), 1, prov)).unwrap();
     file
 }
 
-fn lockfile(name: &str, out: usize, seed: u64) -> PathBuf {
-    let file = dir().join(name);
+fn lockfile(dir: &Path, name: &str, out: usize, seed: u64) -> PathBuf {
+    let file = dir.join(name);
     lock::write(
         &file,
         &Manifest::init::<Linear>(&linear(4, out), &Init::new(seed)).unwrap(),
@@ -65,8 +64,15 @@ fn lockfile(name: &str, out: usize, seed: u64) -> PathBuf {
 
 #[test]
 fn diff_exits_0_for_the_same_and_1_for_a_difference_in_any_combination() {
-    let (ck, ck2) = (checkpoint("a.safetensors", 2, 7), checkpoint("a2.safetensors", 2, 7));
-    let (lk, wide) = (lockfile("a.lock", 2, 7), lockfile("wide.lock", 3, 7));
+    let d = dir();
+    let (ck, ck2) = (
+        checkpoint(d.path(), "a.safetensors", 2, 7),
+        checkpoint(d.path(), "a2.safetensors", 2, 7),
+    );
+    let (lk, wide) = (
+        lockfile(d.path(), "a.lock", 2, 7),
+        lockfile(d.path(), "wide.lock", 3, 7),
+    );
     for (a, b) in [(&lk, &lk), (&ck, &lk), (&lk, &ck), (&ck, &ck2)] {
         let r = repro(&[&"diff", a, b]);
         assert_eq!(
@@ -86,8 +92,9 @@ fn diff_exits_0_for_the_same_and_1_for_a_difference_in_any_combination() {
 
 #[test]
 fn diff_json_is_machine_readable() {
-    let old = lockfile("j-old.lock", 2, 7);
-    let new = dir().join("j-new.lock");
+    let d = dir();
+    let old = lockfile(d.path(), "j-old.lock", 2, 7);
+    let new = d.path().join("j-new.lock");
     let m = Manifest::init::<Linear>(&linear(4, 2), &Init::new(7)).unwrap();
     // The same parameters, one renamed in code (alias) and the weight's values tampered with.
     let mut params = m.params().to_vec();
@@ -122,8 +129,8 @@ fn diff_json_is_machine_readable() {
     assert_eq!(changed[0]["changes"][0]["to"], "01".repeat(32));
     assert_eq!(v["new"], new.display().to_string());
 
-    let grown = lockfile("j-grown.lock", 2, 7);
-    let r = repro(&[&"diff", &"--json", &grown, &lockfile("j-same.lock", 2, 7)]);
+    let grown = lockfile(d.path(), "j-grown.lock", 2, 7);
+    let r = repro(&[&"diff", &"--json", &grown, &lockfile(d.path(), "j-same.lock", 2, 7)]);
     assert_eq!(r.code, 0);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
@@ -134,12 +141,13 @@ fn diff_json_is_machine_readable() {
 
 #[test]
 fn lock_writes_the_lockfile_of_a_checkpoint() {
-    let ck = checkpoint("l.safetensors", 2, 11);
+    let d = dir();
+    let ck = checkpoint(d.path(), "l.safetensors", 2, 11);
     let want = lock::render(&Manifest::init::<Linear>(&linear(4, 2), &Init::new(11)).unwrap());
     let r = repro(&[&"lock", &ck]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
     assert_eq!(r.stdout, want);
-    let out = dir().join("l.lock");
+    let out = d.path().join("l.lock");
     let r = repro(&[&"lock", &ck, &"-o", &out]);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), want);
@@ -155,7 +163,8 @@ fn lock_writes_the_lockfile_of_a_checkpoint() {
 
 #[test]
 fn explain_tells_how_a_parameter_was_made_and_checks_it_against_the_spec() {
-    let ck = checkpoint("e.safetensors", 64, 5);
+    let d = dir();
+    let ck = checkpoint(d.path(), "e.safetensors", 64, 5);
     let r = repro(&[&"explain", &ck, &"weight"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = &r.stdout;
@@ -199,8 +208,9 @@ fn explain_tells_how_a_parameter_was_made_and_checks_it_against_the_spec() {
 
 #[test]
 fn explain_exits_1_when_the_stored_values_are_not_what_the_spec_generates() {
+    let d = dir();
     let (fc, prov) = init_with_provenance::<Linear>(&linear(4, 2), &Init::new(5)).unwrap();
-    let file = dir().join("trained.safetensors");
+    let file = d.path().join("trained.safetensors");
     let tensors: Vec<(String, Tensor)> = fc
         .parameters()
         .into_iter()
@@ -224,7 +234,7 @@ fn explain_exits_1_when_the_stored_values_are_not_what_the_spec_generates() {
     assert!(r.stdout.contains("(first at [0, 0]: stored "), "{}", r.stdout);
     assert_eq!(repro(&[&"explain", &file, &"bias"]).code, 0);
     // And the lockfile of that checkpoint flags the weight loudly against a fresh one.
-    let r = repro(&[&"diff", &checkpoint("fresh.safetensors", 2, 5), &file]);
+    let r = repro(&[&"diff", &checkpoint(d.path(), "fresh.safetensors", 2, 5), &file]);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
@@ -244,8 +254,9 @@ fn assert_error(r: &Run, file: &Path, what: &str) {
 
 #[test]
 fn bad_input_exits_2_naming_the_file_and_line() {
-    let good = lockfile("good.lock", 2, 1);
-    let bad = dir().join("bad.lock");
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let bad = d.path().join("bad.lock");
     let text = std::fs::read_to_string(&good)
         .unwrap()
         .replace("trainable = true", "trainable = yes");
@@ -256,7 +267,7 @@ fn bad_input_exits_2_naming_the_file_and_line() {
         &bad,
         &format!("bad.lock:{line}: `trainable`"),
     );
-    let truncated = dir().join("truncated.lock");
+    let truncated = d.path().join("truncated.lock");
     let whole = std::fs::read_to_string(&good).unwrap();
     std::fs::write(&truncated, &whole[..whole.rfind("blake3").unwrap()]).unwrap();
     assert_error(
@@ -264,13 +275,13 @@ fn bad_input_exits_2_naming_the_file_and_line() {
         &truncated,
         "(is the file truncated?)",
     );
-    let missing = dir().join("missing.lock");
+    let missing = d.path().join("missing.lock");
     assert_error(&repro(&[&"diff", &good, &missing]), &missing, "reading");
-    let garbage = dir().join("garbage.bin");
+    let garbage = d.path().join("garbage.bin");
     std::fs::write(&garbage, [159u8, 146, 150, 7, 8]).unwrap();
     assert_error(&repro(&[&"diff", &garbage, &good]), &garbage, "not UTF-8");
 
-    let ck = checkpoint("x.safetensors", 2, 1);
+    let ck = checkpoint(d.path(), "x.safetensors", 2, 1);
     assert_error(
         &repro(&[&"explain", &ck, &"wieght"]),
         &ck,
@@ -278,7 +289,7 @@ fn bad_input_exits_2_naming_the_file_and_line() {
     );
     assert_error(&repro(&[&"explain", &good, &"weight"]), &good, "not a safetensors file");
     assert_error(&repro(&[&"lock", &garbage]), &garbage, "not UTF-8");
-    let truncated_ck = dir().join("truncated.safetensors");
+    let truncated_ck = d.path().join("truncated.safetensors");
     let bytes = std::fs::read(&ck).unwrap();
     std::fs::write(&truncated_ck, &bytes[..bytes.len() - 1]).unwrap();
     assert_error(&repro(&[&"lock", &truncated_ck]), &truncated_ck, "truncated");

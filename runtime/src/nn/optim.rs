@@ -22,12 +22,12 @@
 //! let mut opt = AdamW::for_model(&fc, ParamsAdamW::default())?;
 //! let x = Tensor::ones((3, 4), candle_core::DType::F32, &candle_core::Device::Cpu)?;
 //! opt.backward_step(&fc.forward(&x)?.sqr()?.sum_all()?)?;
-//! let file = std::env::temp_dir().join(format!("doc-adamw-{}.safetensors", std::process::id()));
+//! let dir = tempfile::tempdir()?;
+//! let file = dir.path().join("adamw.safetensors");
 //! opt.save(&file)?;
 //! let mut resumed = AdamW::for_model(&fc, ParamsAdamW::default())?;
 //! resumed.load_state(&file)?;
 //! assert_eq!(resumed.steps(), 1);
-//! # std::fs::remove_file(&file)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -16,12 +16,12 @@
 //! use reproducible::Init;
 //!
 //! let (fc, provenance) = init_with_provenance::<Linear>(&linear(4, 2), &Init::new(7))?;
-//! let file = std::env::temp_dir().join(format!("doc-{}.safetensors", std::process::id()));
+//! let dir = tempfile::tempdir().unwrap();
+//! let file = dir.path().join("model.safetensors");
 //! checkpoint::save_model(&file, &fc, &Metadata::new(Some(7), 1, provenance))?;
 //! let back: Linear = checkpoint::load_model(&file, &linear(4, 2), DType::F32, &Device::Cpu)?;
 //! assert_eq!(back.weight().to_vec2::<f32>()?, fc.weight().to_vec2::<f32>()?);
 //! assert_eq!(checkpoint::read_metadata(&file)?.unwrap().params[0].path, "bias");
-//! # std::fs::remove_file(&file).unwrap();
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 

@@ -22,7 +22,8 @@
 //! use reproducible::manifest::Manifest;
 //! use reproducible::Init;
 //!
-//! let file = std::env::temp_dir().join(format!("doc-lock-{}.lock", std::process::id()));
+//! let dir = tempfile::tempdir().unwrap();
+//! let file = dir.path().join("model.lock");
 //! let manifest = Manifest::init::<Linear>(&linear(4, 2), &Init::new(42))?;
 //! // First run: create the lockfile (in a test suite, REPRODUCIBLE_LOCK=overwrite does this).
 //! assert_eq!(lock::check_with(&file, &manifest, Mode::Overwrite)?, Checked::Created);
@@ -32,7 +33,6 @@
 //! let err = lock::check_with(&file, &wider, Mode::Check).unwrap_err().to_string();
 //! assert!(err.contains("changed: weight: shape [2, 4] -> [3, 4]"));
 //! assert!(lock::read(&file)?.get("bias").unwrap().trainable);
-//! # std::fs::remove_file(&file).unwrap();
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 
