@@ -41,7 +41,10 @@ for line in importlib.metadata.requires("torch") or []:
     print(req)
 PY
     )
-    pip_install --resume-retries 20 "${torch_deps[@]}"
+    # One at a time: only one download waits on disk to be unpacked.
+    for dep in "${torch_deps[@]}"; do
+        pip_install --resume-retries 20 "$dep"
+    done
 fi
 pip_install --no-deps ./python
 "$py" -m pytest -q python/tests
