@@ -6,34 +6,44 @@
 # Everything comes from PyPI, whose Linux torch wheel is the CUDA build: with
 # its NVIDIA libraries (which `import torch` loads) about 3 GB. Triton, the GPU
 # kernel compiler, is the one dependency left out: the tests use CPU tensors
-# only. Each install is tried again when a download is cut off; finished wheels
-# stay in pip's cache, so a retry fetches only what is missing.
+# only. A download that is cut off is resumed, and each pip command is tried up
+# to five times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${REPRODUCIBLE_VENV:-$PWD/target/python-venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 py="$venv/bin/python"
 
-pip_install() {
+# `pip <command> <args>`, tried again when a download is cut off.
+pip_retry() {
     local attempt
     for attempt in 1 2 3 4 5; do
-        "$py" -m pip install -q --retries 10 --timeout 60 "$@" && return 0
-        echo "pip install $* failed (attempt $attempt of 5)" >&2
+        "$py" -m pip "$@" -q --retries 10 --timeout 60 && return 0
+        echo "pip $* failed (attempt $attempt of 5)" >&2
         [ "$attempt" -lt 5 ] && sleep $((attempt * 20))
     done
     return 1
 }
 
-pip_install --upgrade pip
-pip_install --resume-retries 20 numpy pytest blake3 packaging
+pip_retry install --upgrade pip
+pip_retry install --resume-retries 20 numpy pytest blake3 packaging
 if ! "$py" -c "import torch" 2>/dev/null; then
-    pip_install --resume-retries 20 --no-deps "torch>=2.5"
-    # torch's own requirements for this platform, less triton.
-    mapfile -t torch_deps < <("$py" - <<'PY'
-import importlib.metadata
+    # torch's wheel first, to read its requirements for this platform (less
+    # triton); they are installed one at a time, so that only one download
+    # waits on disk to be unpacked, and torch itself last, so that pip never
+    # sees it with a requirement missing but triton's.
+    wheels="$(mktemp -d "$venv/torch-wheel.XXXXXX")"
+    pip_retry download --resume-retries 20 --no-deps --dest "$wheels" "torch>=2.5"
+    mapfile -t torch_deps < <("$py" - "$wheels"/torch-*.whl <<'PY'
+import sys
+import zipfile
+from email.parser import Parser
 from packaging.requirements import Requirement
 
-for line in importlib.metadata.requires("torch") or []:
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    metadata = Parser().parsestr(wheel.read(name).decode())
+for line in metadata.get_all("Requires-Dist") or []:
     req = Requirement(line)
     if req.name == "triton" or (req.marker and not req.marker.evaluate({"extra": ""})):
         continue
@@ -41,11 +51,13 @@ for line in importlib.metadata.requires("torch") or []:
     print(req)
 PY
     )
-    # One at a time: only one download waits on disk to be unpacked.
     for dep in "${torch_deps[@]}"; do
-        pip_install --resume-retries 20 "$dep"
+        pip_retry install --resume-retries 20 "$dep"
     done
+    echo "(triton, which only GPU kernels use, is left out on purpose)"
+    pip_retry install --no-deps "$wheels"/torch-*.whl
+    rm -rf "$wheels"
 fi
-pip_install --no-deps ./python
+pip_retry install --no-deps ./python
 "$py" -m pytest -q python/tests
 "$py" python/examples/seed_story.py | tail -n 2
