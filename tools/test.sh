@@ -9,17 +9,19 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace
 
-cd tests/downstream
-# A user's `cargo test`, exactly: whatever the caller set to keep its own builds
-# lean (.ci/run does), the user's crate gets Cargo's defaults.
-unset CARGO_INCREMENTAL CARGO_PROFILE_DEV_DEBUG
-cargo test
-for path in $(cargo run -q --example supported_paths); do
-    echo "== tests/downstream with REPRODUCIBLE_KERNEL=$path"
-    REPRODUCIBLE_KERNEL="$path" cargo test -q
-done
-cargo run -q --example vit_base_init
-cd ../..
+(
+    cd tests/downstream
+    # A user's `cargo test`, exactly: whatever the caller set to keep its own builds
+    # lean (.ci/run does), the user's crate gets Cargo's defaults.
+    unset CARGO_INCREMENTAL CARGO_PROFILE_DEV_DEBUG
+    cargo test
+    paths="$(cargo run -q --example supported_paths)"
+    for path in $paths; do
+        echo "== tests/downstream with REPRODUCIBLE_KERNEL=$path"
+        REPRODUCIBLE_KERNEL="$path" cargo test -q
+    done
+    cargo run -q --example vit_base_init
+)
 
 if [ "${REPRODUCIBLE_SKIP_PYTHON:-}" != 1 ]; then
     echo "== the Python package (tools/test-python.sh)"
