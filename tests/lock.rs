@@ -429,7 +429,6 @@ fn a_lockfile_round_trips_and_is_sorted_one_block_per_parameter() {
 #[test]
 fn check_passes_fails_with_the_diff_and_writes_only_when_asked() {
     let file = scratch("check.lock");
-    let _ = std::fs::remove_file(&file);
     let m = manifest(42, base());
     let e = lock::check_with(&file, &m, Mode::Check).unwrap_err().to_string();
     assert!(
@@ -481,7 +480,8 @@ fn a_malformed_lockfile_is_never_rewritten_even_when_asked() {
 
 #[test]
 fn writes_fail_cleanly_where_they_cannot_happen() {
-    let file = scratch("no-such-dir").join("x.lock");
+    let dir = scratch("no-such-dir");
+    let file = dir.join("x.lock");
     let e = lock::write(&file, &manifest(42, base())).unwrap_err().to_string();
     assert!(e.contains("no-such-dir") && e.contains("writing"), "{e}");
 }
