@@ -33,6 +33,7 @@ if ! "$py" -c "import torch" 2>/dev/null; then
     # waits on disk to be unpacked, and torch itself last, so that pip never
     # sees it with a requirement missing but triton's.
     wheels="$(mktemp -d "$venv/torch-wheel.XXXXXX")"
+    trap 'rm -rf "$wheels"' EXIT
     pip_retry download --resume-retries 20 --no-deps --dest "$wheels" "torch>=2.5"
     mapfile -t torch_deps < <("$py" - "$wheels"/torch-*.whl <<'PY'
 import sys
@@ -56,7 +57,6 @@ PY
     done
     echo "(triton, which only GPU kernels use, is left out on purpose)"
     pip_retry install --no-deps "$wheels"/torch-*.whl
-    rm -rf "$wheels"
 fi
 pip_retry install --no-deps ./python
 "$py" -m pytest -q python/tests
