@@ -6,7 +6,7 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/pass/*.rs");
-    for area in ["model", "field", "param", "module", "unused"] {
+    for area in ["model", "field", "param", "module", "tie", "unused"] {
         t.compile_fail(format!("ui/{area}/*.rs"));
     }
 }

@@ -26,35 +26,39 @@ impl ::reproducible::__private::Model for Attention {
             &(linear(cfg.dim, cfg.dim)),
             &__ctx.child("proj"),
         )?;
-        let __field_2 = __ctx
-            .param(
-                "alpha",
-                &::reproducible::__private::ParamSpec {
-                    shape: ::std::vec![
-                        1, ::reproducible::__private::dim(cfg.num_heads), 1, 1
-                    ],
-                    scheme: ::reproducible::__private::Scheme::Ones,
-                    version: 1u32,
-                    dtype: ::core::option::Option::None,
-                    trainable: false,
-                },
-            )?;
-        let __field_3 = __ctx
-            .param(
-                "gamma",
-                &::reproducible::__private::ParamSpec {
-                    shape: ::std::vec![
-                        1, ::reproducible::__private::dim(cfg.num_heads), 1, 1
-                    ],
-                    scheme: ::reproducible::__private::Scheme::Normal {
-                        mean: 0.0,
-                        std: 1.0,
+        let __field_2 = <Tensor as ::reproducible::__private::ParamField>::from_tensor(
+            __ctx
+                .param(
+                    "alpha",
+                    &::reproducible::__private::ParamSpec {
+                        shape: ::std::vec![
+                            1, ::reproducible::__private::dim(cfg.num_heads), 1, 1
+                        ],
+                        scheme: ::reproducible::__private::Scheme::Ones,
+                        version: 1u32,
+                        dtype: ::core::option::Option::None,
+                        trainable: false,
                     },
-                    version: 2u32,
-                    dtype: ::core::option::Option::None,
-                    trainable: true,
-                },
-            )?;
+                )?,
+        );
+        let __field_3 = <Tensor as ::reproducible::__private::ParamField>::from_tensor(
+            __ctx
+                .param(
+                    "gamma",
+                    &::reproducible::__private::ParamSpec {
+                        shape: ::std::vec![
+                            1, ::reproducible::__private::dim(cfg.num_heads), 1, 1
+                        ],
+                        scheme: ::reproducible::__private::Scheme::Normal {
+                            mean: 0.0,
+                            std: 1.0,
+                        },
+                        version: 2u32,
+                        dtype: ::core::option::Option::None,
+                        trainable: true,
+                    },
+                )?,
+        );
         let __field_4 = cfg.num_heads;
         let __field_5 = Dropout::new(cfg.attn_drop);
         ::core::result::Result::Ok(Self {
@@ -90,8 +94,16 @@ impl ::reproducible::__private::Model for Attention {
                 __trainable,
             ),
         );
-        __f("alpha", &self.alpha, false);
-        __f("gamma", &self.gamma, true);
+        __f(
+            "alpha",
+            <Tensor as ::reproducible::__private::ParamField>::tensor(&self.alpha),
+            false,
+        );
+        __f(
+            "gamma",
+            <Tensor as ::reproducible::__private::ParamField>::tensor(&self.gamma),
+            true,
+        );
     }
     #[allow(unused_variables)]
     fn set_step(&self, __step: u64) {
@@ -124,11 +136,17 @@ impl Attention {
         )
     }
 }
+#[doc(hidden)]
+#[allow(non_camel_case_types, dead_code)]
+pub struct __ReproducibleForwardOfAttention;
+#[automatically_derived]
+#[doc(hidden)]
+impl __ReproducibleForwardOfAttention {
+    pub(crate) const __FORWARD_PARTS: &'static [&'static str] = &[""];
+}
 const _: () = {
     if !(::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses<
-            14695981039346656037u64,
-        >>::USED,
+        <__ReproducibleForwardOfAttention as ::reproducible::__private::SeveralForwardImplsNeedPartNames>::USED,
         "qkv",
     )) {
         ::core::panic!(
@@ -138,9 +156,7 @@ const _: () = {
 };
 const _: () = {
     if !(::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses<
-            14695981039346656037u64,
-        >>::USED,
+        <__ReproducibleForwardOfAttention as ::reproducible::__private::SeveralForwardImplsNeedPartNames>::USED,
         "proj",
     )) {
         ::core::panic!(
@@ -150,9 +166,7 @@ const _: () = {
 };
 const _: () = {
     if !(::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses<
-            14695981039346656037u64,
-        >>::USED,
+        <__ReproducibleForwardOfAttention as ::reproducible::__private::SeveralForwardImplsNeedPartNames>::USED,
         "alpha",
     )) {
         ::core::panic!(
@@ -162,9 +176,7 @@ const _: () = {
 };
 const _: () = {
     if !(::reproducible::__private::contains(
-        <Attention as ::reproducible::__private::ForwardUses<
-            14695981039346656037u64,
-        >>::USED,
+        <__ReproducibleForwardOfAttention as ::reproducible::__private::SeveralForwardImplsNeedPartNames>::USED,
         "gamma",
     )) {
         ::core::panic!(
@@ -187,7 +199,8 @@ impl Module for Attention {
 }
 #[automatically_derived]
 #[doc(hidden)]
-impl ::reproducible::__private::ForwardUses<14695981039346656037u64> for Attention {
+impl ::reproducible::__private::SeveralForwardImplsNeedPartNames
+for __ReproducibleForwardOfAttention {
     const USED: &'static [&'static str] = &[
         "alpha",
         "attn_drop",
@@ -197,3 +210,11 @@ impl ::reproducible::__private::ForwardUses<14695981039346656037u64> for Attenti
         "qkv",
     ];
 }
+const _: () = if !::reproducible::__private::contains(
+    __ReproducibleForwardOfAttention::__FORWARD_PARTS,
+    "",
+) {
+    ::core::panic!(
+        "`Attention` lists the parts of its forward code (`forward = [..]`), and this `#[reproducible::forward]` impl has no part name: name it, e.g. `#[reproducible::forward(head)]`, and keep the name in `forward = [..]`"
+    )
+};

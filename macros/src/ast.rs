@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Ident, LitStr, PathArguments, Type};
 
-use crate::attr::{self, ModelArgs, ModuleAttr, ParamAttr};
+use crate::attr::{self, ConfigAttr, ModelArgs, ModuleAttr, ParamAttr};
 use crate::errors::Errors;
 use crate::schemes;
 
@@ -24,6 +24,8 @@ pub struct Model {
 
 pub struct Field {
     pub ident: Ident,
+    /// The field's type.
+    pub ty: Type,
     pub kind: Kind,
     /// Every `#[param]`/`#[module]`/`#[config]` attribute, for the "two kinds" check.
     pub kind_attrs: Vec<Attribute>,
@@ -35,7 +37,7 @@ pub struct Field {
 pub enum Kind {
     Param(Param),
     Module(Module),
-    Config(Option<Expr>),
+    Config(ConfigAttr),
     /// No kind attribute.
     Missing,
     /// A kind attribute with mistakes (already reported).
@@ -63,6 +65,18 @@ pub struct Module {
     /// `version = N`: every parameter below is drawn at its own version plus `N - 1`.
     pub version: u32,
     pub unused: Option<LitStr>,
+    /// `tie(param = field.path, ..)`.
+    pub ties: Vec<Tie>,
+}
+
+/// One tied parameter: the submodule's parameter at `param` (a dotted path
+/// below it) is the model's parameter at `target`, whose first segment names
+/// an earlier field.
+pub struct Tie {
+    pub param: String,
+    pub target: Vec<String>,
+    /// The `param = target` tokens, for errors.
+    pub tokens: TokenStream,
 }
 
 /// How a submodule field holds its module(s).
@@ -146,10 +160,11 @@ impl Model {
                     Some(a) if a.path().is_ident("module") => {
                         module(&ident, &input.ident, &f.ty, attr::module(a, errors), errors)
                     }
-                    Some(a) => Kind::Config(attr::config(a, errors)),
+                    Some(a) => attr::config(a, errors).map_or(Kind::Invalid, Kind::Config),
                 };
                 Field {
                     ident,
+                    ty: f.ty.clone(),
                     kind,
                     kind_attrs,
                     cfg_attr,
@@ -251,10 +266,32 @@ fn module(ident: &Ident, model: &Ident, ty: &Type, m: ModuleAttr, errors: &Error
         );
     }
     check_reason(m.unused.as_ref(), errors);
+    let ties: Vec<Tie> = m
+        .ties
+        .iter()
+        .filter_map(|(param, target)| {
+            let tokens = quote::quote!(#param = #target);
+            match (dotted(param), dotted(target)) {
+                (Some(p), Some(t)) => Some(Tie {
+                    param: p.join("."),
+                    target: t,
+                    tokens,
+                }),
+                _ => {
+                    errors.spanned(
+                        &tokens,
+                        "a tie is `parameter = path`, both dotted paths of names, e.g. `tie(weight = wte.weight)`",
+                    );
+                    None
+                }
+            }
+        })
+        .collect();
+    let config = m.config.map(|c| schemes::in_config(c, errors));
     if errors.len() > before {
         return Kind::Invalid;
     }
-    let (Some(config), container) = (m.config, wrapper) else {
+    let (Some(config), container) = (config, wrapper) else {
         return Kind::Invalid;
     };
     let container = match (container, m.count, m.when) {
@@ -268,7 +305,24 @@ fn module(ident: &Ident, model: &Ident, ty: &Type, m: ModuleAttr, errors: &Error
         key: m.key,
         version,
         unused: m.unused,
+        ties,
     })
+}
+
+/// `a.b.0.c` as its segments, or None for any other expression.
+fn dotted(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Path(p) => p.path.get_ident().map(|i| vec![i.unraw().to_string()]),
+        Expr::Field(f) => {
+            let mut base = dotted(&f.base)?;
+            base.push(match &f.member {
+                syn::Member::Named(n) => n.unraw().to_string(),
+                syn::Member::Unnamed(i) => i.index.to_string(),
+            });
+            Some(base)
+        }
+        _ => None,
+    }
 }
 
 fn check_reason(unused: Option<&LitStr>, errors: &Errors) {

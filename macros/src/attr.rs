@@ -57,10 +57,15 @@ pub struct ParamAttr {
 
 pub const PARAM_KEYS: &[&str] = &["shape", "init", "version", "key", "frozen", "dtype", "unused"];
 
-/// `#[module(config_expr, count = .., when = .., key = "..", version = N, unused = "..")]`.
+/// `#[module(config_expr, count = .., when = .., key = "..", version = N, unused = "..", tie(..))]`.
 pub struct ModuleAttr {
     pub attr: Attribute,
     pub config: Option<Expr>,
+    /// `tie(weight = wte.weight, ..)`: the submodule's parameter (left) is the
+    /// model's parameter at the path on the right, one tensor.
+    pub ties: Vec<(Expr, Expr)>,
+    /// The `tie(..)` call, for spans.
+    pub tie: Option<Expr>,
     pub count: Option<Expr>,
     pub when: Option<Expr>,
     pub key: Option<LitStr>,
@@ -203,6 +208,8 @@ pub fn module(attr: &Attribute, errors: &Errors) -> ModuleAttr {
         key: None,
         version: None,
         unused: None,
+        ties: Vec::new(),
+        tie: None,
     };
     let args = match parse_args(attr) {
         Ok(a) => a,
@@ -218,10 +225,37 @@ pub fn module(attr: &Attribute, errors: &Errors) -> ModuleAttr {
     for (i, arg) in args.into_iter().enumerate() {
         match arg {
             Arg::Bare(expr) if i == 0 => out.config = Some(expr),
+            Arg::Bare(Expr::Call(call)) if matches!(&*call.func, Expr::Path(p) if p.path.is_ident("tie")) => {
+                if out.tie.is_some() {
+                    errors.spanned(
+                        &call.func,
+                        "duplicate key `tie`; list every tied parameter in one `tie(..)`",
+                    );
+                    continue;
+                }
+                for arg in &call.args {
+                    match arg {
+                        Expr::Assign(a) => out.ties.push(((*a.left).clone(), (*a.right).clone())),
+                        other => errors.spanned(
+                            other,
+                            "`tie` takes `parameter = path`, e.g. `tie(weight = wte.weight)`: the submodule's \
+                             parameter, and the parameter of this model it is",
+                        ),
+                    }
+                }
+                if call.args.is_empty() {
+                    errors.spanned(
+                        &call,
+                        "`tie(..)` names at least one parameter, e.g. `tie(weight = wte.weight)`",
+                    );
+                }
+                out.tie = Some(Expr::Call(call));
+            }
             Arg::Bare(expr) => errors.spanned(
                 expr,
                 "only the first argument of `#[module]` is positional (the submodule's config); \
-                 the others are `count = ..`, `when = ..`, `key = \"..\"` or `unused = \"..\"`",
+                 the others are `count = ..`, `when = ..`, `key = \"..\"`, `version = N`, `unused = \"..\"` \
+                 or `tie(..)`",
             ),
             Arg::KeyValue { key, value } => {
                 let name = key.to_string();
@@ -246,22 +280,47 @@ pub fn module(attr: &Attribute, errors: &Errors) -> ModuleAttr {
     out
 }
 
-/// `#[config(expr)]`, or `#[config]` for `cfg.<field>.clone()`.
-pub fn config(attr: &Attribute, errors: &Errors) -> Option<Expr> {
+/// What a `#[config]` attribute computes its field from.
+pub enum ConfigAttr {
+    /// `#[config]`: `cfg.<field>.clone()`.
+    Field,
+    /// `#[config(expr)]`.
+    Value(Expr),
+    /// `#[config(build = |ctx| ..)]`: a closure called with the build context
+    /// (its device, dtype, path, seed), returning a `Result`.
+    Build(Expr),
+}
+
+/// `#[config(expr)]`, `#[config(build = |ctx| ..)]`, or `#[config]` for `cfg.<field>.clone()`.
+pub fn config(attr: &Attribute, errors: &Errors) -> Option<ConfigAttr> {
     match &attr.meta {
-        syn::Meta::Path(_) => None,
+        syn::Meta::Path(_) => Some(ConfigAttr::Field),
         syn::Meta::List(list) => match syn::parse2::<Expr>(list.tokens.clone()) {
-            Ok(e) => Some(e),
+            Ok(Expr::Assign(a)) if matches!(&*a.left, Expr::Path(p) if p.path.is_ident("build")) => match *a.right {
+                Expr::Closure(c) if c.inputs.len() == 1 => Some(ConfigAttr::Build(Expr::Closure(c))),
+                other => {
+                    errors.spanned(
+                        other,
+                        "`build` takes a closure of the build context returning a `Result`, \
+                         e.g. `#[config(build = |ctx| rope_cache(cfg, ctx.device()))]`",
+                    );
+                    None
+                }
+            },
+            Ok(e) => Some(ConfigAttr::Value(e)),
             Err(e) => {
                 errors.push(syn::Error::new(
                     e.span(),
-                    "`#[config(..)]` takes one expression computed from `cfg`",
+                    "`#[config(..)]` takes one expression computed from `cfg`, or `build = |ctx| ..`",
                 ));
                 None
             }
         },
         syn::Meta::NameValue(nv) => {
-            errors.spanned(nv, "write `#[config(expr)]` or `#[config]`");
+            errors.spanned(
+                nv,
+                "write `#[config(expr)]`, `#[config(build = |ctx| ..)]` or `#[config]`",
+            );
             None
         }
     }

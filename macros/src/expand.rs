@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, Expr};
 
 use crate::ast::{self, Container, Field, Kind, Model};
+use crate::attr::ConfigAttr;
 use crate::errors::Errors;
 use crate::{fallback, forward, valid};
 
@@ -38,6 +39,11 @@ pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
 /// A name of the generated code that the user's expressions cannot see.
 fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
+}
+
+/// The local holding field `index` once it is built.
+fn field_value(index: usize) -> Ident {
+    format_ident!("__field_{}", index, span = Span::mixed_site())
 }
 
 /// The struct without our helper attributes.
@@ -75,29 +81,15 @@ fn expand(model: &Model) -> TokenStream {
     let mut inits = Vec::new();
     for (index, field) in model.fields.iter().enumerate() {
         let ident = &field.ident;
-        let value = format_ident!("__field_{}", index, span = Span::mixed_site());
+        let value = field_value(index);
         inits.push(quote!(#ident: #value));
-        let (build, visit) = field_code(field, &ctx, &value);
+        let (build, visit) = field_code(model, index, &ctx);
         builds.push(build);
         visits.extend(visit);
         steps.extend(step_code(field));
     }
     let checks = checks(model);
-    let generic = !model.input.generics.params.is_empty();
-    // Non-generic models check in free constants, evaluated by every build
-    // (even `cargo check`); generic ones when `build` is instantiated.
-    let (free_checks, assoc_checks, use_checks) = if generic {
-        let consts: Vec<Ident> = (0..checks.len())
-            .map(|i| format_ident!("__REPRODUCIBLE_CHECK_{}", i))
-            .collect();
-        (
-            quote!(),
-            quote! { #( #[doc(hidden)] const #consts: () = { #checks }; )* },
-            quote! { #( let () = Self::#consts; )* },
-        )
-    } else {
-        (quote! { #( const _: () = { #checks }; )* }, quote!(), quote!())
-    };
+    let marker = marker(model);
     let doc_init = format!(" Builds `{name}` with every parameter drawn from its own keyed stream under `init`.");
     let doc_load = format!(
         " Builds `{name}` with every parameter loaded by path from `vb` (a safetensors checkpoint), shape-checked."
@@ -116,7 +108,6 @@ fn expand(model: &Model) -> TokenStream {
                 cfg: &Self::Config,
                 #ctx: &::reproducible::__private::Ctx,
             ) -> ::reproducible::__private::Result<Self> {
-                #use_checks
                 #(#builds)*
                 ::core::result::Result::Ok(Self { #(#inits),* })
             }
@@ -139,8 +130,6 @@ fn expand(model: &Model) -> TokenStream {
             /// The model-level version declared in `#[reproducible_model(version = ..)]`: recorded, never mixed into keys.
             pub const MODEL_VERSION: u32 = #version;
 
-            #assoc_checks
-
             #[doc = #doc_init]
             pub fn init(
                 cfg: &#config_ty,
@@ -158,7 +147,39 @@ fn expand(model: &Model) -> TokenStream {
             }
         }
 
-        #free_checks
+        #marker
+
+        #( const _: () = { #checks }; )*
+    }
+}
+
+/// The model's marker type: a unit struct beside it, never generic, that its
+/// `#[reproducible::forward]` impls attach what they read to, and the list of
+/// its forward parts (the empty name for the one unnamed part). The unused
+/// checks read both in constants that every build evaluates where the model is
+/// defined, `cargo check` included, whatever the model's generic parameters.
+pub fn marker(model: &Model) -> TokenStream {
+    let vis = &model.input.vis;
+    let marker = forward::marker_name(&model.input.ident);
+    let parts: Vec<String> = model
+        .forward
+        .iter()
+        .map(|p| {
+            p.as_ref()
+                .map(|p| syn::ext::IdentExt::unraw(p).to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #marker;
+
+        #[automatically_derived]
+        #[doc(hidden)]
+        impl #marker {
+            pub(crate) const __FORWARD_PARTS: &'static [&'static str] = &[#(#parts),*];
+        }
     }
 }
 
@@ -188,7 +209,9 @@ fn step_code(field: &Field) -> Option<TokenStream> {
 }
 
 /// The code building one field into `value`, and the code listing its parameters.
-fn field_code(field: &Field, ctx: &Ident, value: &Ident) -> (TokenStream, Option<TokenStream>) {
+fn field_code(model: &Model, index: usize, ctx: &Ident) -> (TokenStream, Option<TokenStream>) {
+    let field = &model.fields[index];
+    let value = &field_value(index);
     let ident = &field.ident;
     let key = field.key().unwrap_or_default();
     // A field renamed with `key = "old"`: its path in code is recorded as the alias.
@@ -210,12 +233,19 @@ fn field_code(field: &Field, ctx: &Ident, value: &Ident) -> (TokenStream, Option
                     trainable: #trainable,
                 }
             };
-            let build = if key == code {
-                quote!(let #value = #ctx.param(#key, #spec)?;)
+            let param = if key == code {
+                quote!(#ctx.param(#key, #spec)?)
             } else {
-                quote!(let #value = #ctx.param_as(#key, #code, #spec)?;)
+                quote!(#ctx.param_as(#key, #code, #spec)?)
             };
-            (build, Some(quote!(__f(#key, &self.#ident, #trainable);)))
+            // Through `ParamField`, spanned at the field's type: a field that is
+            // not a `Tensor` gets one error there, saying so.
+            let ty = &field.ty;
+            let as_field = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::ParamField>);
+            (
+                quote!(let #value = #as_field::from_tensor(#param);),
+                Some(quote!(__f(#key, #as_field::tensor(&self.#ident), #trainable);)),
+            )
         }
         Kind::Module(m) => {
             let mut child = if key == code {
@@ -240,13 +270,56 @@ fn field_code(field: &Field, ctx: &Ident, value: &Ident) -> (TokenStream, Option
             let build = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::build);
             let visit = quote_spanned!(ty.span()=> <#ty as ::reproducible::__private::Model>::visit_params);
             match &m.container {
-                Container::One(_) => {
+                Container::One(_) if m.ties.is_empty() => {
                     let cfg = config_of(&quote!(0usize));
                     (
                         quote!(let #value = #build(#cfg, &#child)?;),
                         Some(
                             quote!(#visit(&self.#ident, &mut |__path, __tensor, __trainable| __f(&::std::format!("{}.{}", #key, __path), __tensor, __trainable));),
                         ),
+                    )
+                }
+                Container::One(_) => {
+                    let cfg = config_of(&quote!(0usize));
+                    let (tied_ctx, module) = (local("__tied_ctx"), local("__module"));
+                    let params: Vec<&str> = m.ties.iter().map(|t| t.param.as_str()).collect();
+                    let ties = m.ties.iter().map(|t| {
+                        let target = t.target.join(".");
+                        let k = model.fields.iter().position(|f| {
+                            syn::ext::IdentExt::unraw(&f.ident) == t.target[0]
+                        }).expect("validated: the tie names an earlier field");
+                        let source = field_value(k);
+                        let of = &model.fields[k];
+                        let tensor = match &of.kind {
+                            Kind::Param(_) => {
+                                let ty = &of.ty;
+                                quote!(::core::clone::Clone::clone(<#ty as ::reproducible::__private::ParamField>::tensor(&#source)))
+                            }
+                            _ => {
+                                let below = t.target[1..].join(".");
+                                quote!(::reproducible::__private::find_param(&#source, #below, #target)?)
+                            }
+                        };
+                        let param = &t.param;
+                        quote!((#param, #tensor, #target))
+                    });
+                    (
+                        quote! {
+                            let #value = {
+                                let #tied_ctx = #child.tie(::std::vec![#(#ties),*]);
+                                let #module = #build(#cfg, &#tied_ctx)?;
+                                ::reproducible::__private::check_ties(&#module, &[#(#params),*], &#tied_ctx)?;
+                                #module
+                            };
+                        },
+                        Some(quote! {
+                            #visit(&self.#ident, &mut |__path, __tensor, __trainable| {
+                                // A tied parameter is listed once, under the path it is tied to.
+                                if !::reproducible::__private::contains(&[#(#params),*], __path) {
+                                    __f(&::std::format!("{}.{}", #key, __path), __tensor, __trainable)
+                                }
+                            });
+                        }),
                     )
                 }
                 Container::List { count, .. } => {
@@ -293,10 +366,13 @@ fn field_code(field: &Field, ctx: &Ident, value: &Ident) -> (TokenStream, Option
                 }
             }
         }
-        Kind::Config(expr) => {
-            let computed = match expr {
-                Some(e) => quote_spanned!(e.span()=> #e),
-                None => quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&cfg.#ident)),
+        Kind::Config(config) => {
+            let computed = match config {
+                ConfigAttr::Value(e) => quote_spanned!(e.span()=> #e),
+                ConfigAttr::Build(closure) => {
+                    quote_spanned!(closure.span()=> ::reproducible::__private::config_with(#ctx, #closure)?)
+                }
+                ConfigAttr::Field => quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&cfg.#ident)),
             };
             (quote!(let #value = #computed;), None)
         }
@@ -310,8 +386,7 @@ fn field_code(field: &Field, ctx: &Ident, value: &Ident) -> (TokenStream, Option
 /// by some forward part, and a field opted out with `unused` must not be.
 fn checks(model: &Model) -> Vec<TokenStream> {
     let name = &model.input.ident;
-    let (_, ty_generics, _) = model.input.generics.split_for_impl();
-    let parts: Vec<u64> = model.forward.iter().map(|p| forward::part_id(p.as_ref())).collect();
+    let marker = forward::marker_name(name);
     model
         .fields
         .iter()
@@ -319,13 +394,16 @@ fn checks(model: &Model) -> Vec<TokenStream> {
         .map(|field| {
             let ident = &field.ident;
             let field_name = syn::ext::IdentExt::unraw(ident).to_string();
-            let reads = parts.iter().map(|part| {
-                quote! {
-                    ::reproducible::__private::contains(
-                        <#name #ty_generics as ::reproducible::__private::ForwardUses<#part>>::USED,
-                        #field_name,
-                    )
-                }
+            let reads = model.forward.iter().map(|part| {
+                let used = match part {
+                    // Spanned at the model's name or the part's, where a missing
+                    // forward impl is reported.
+                    None => quote_spanned! {name.span()=>
+                        <#marker as ::reproducible::__private::SeveralForwardImplsNeedPartNames>::USED
+                    },
+                    Some(part) => quote_spanned!(part.span()=> #marker::#part),
+                };
+                quote!(::reproducible::__private::contains(#used, #field_name))
             });
             let read = quote!((#(#reads)||*));
             let (what, attr) = match field.kind {

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ast::Model;
-use crate::expand::config_type;
+use crate::expand::{config_type, marker};
 
 pub fn stubs(model: &Model) -> TokenStream {
     let name = &model.input.ident;
@@ -14,7 +14,10 @@ pub fn stubs(model: &Model) -> TokenStream {
     let config_ty = config_type(model);
     let version = model.version;
     let message = format!("`{name}` was not generated: its `#[reproducible_model]` attributes have errors");
+    let marker = marker(model);
     quote! {
+        #marker
+
         #[automatically_derived]
         impl #impl_generics ::reproducible::__private::Model for #name #ty_generics #where_clause {
             type Config = #config_ty;

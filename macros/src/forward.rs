@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Ident, ItemImpl, Member};
 
@@ -41,31 +42,93 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut uses = Uses::default();
     uses.visit_item_impl(&item);
     let used: Vec<String> = uses.fields.into_iter().collect();
-    let self_ty = &item.self_ty;
-    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let id = part_id(part.as_ref());
+    let Some((model, marker)) = marker_of(&item.self_ty) else {
+        let error = syn::Error::new_spanned(
+            &item.self_ty,
+            "`#[reproducible::forward]` goes on an impl of a `#[reproducible_model]` struct, named by its path \
+             (`impl Net`, `impl Module for Net`, `impl<const R: usize> Mlp<R>`)",
+        )
+        .to_compile_error();
+        return quote!(#item #args_error #error);
+    };
+    let model_name = model.to_string();
+    // The uses are attached to the model's non-generic marker type, so that the
+    // model's checks are constants evaluated where it is defined, generic or
+    // not, in `cargo check` too. The unnamed part is a trait impl (two unnamed
+    // impls conflict on a trait whose name says what to do); a named part is
+    // an associated constant named after it (a part written twice is a
+    // duplicate definition of that name).
+    let (uses_item, listed, message) = match &part {
+        None => (
+            quote! {
+                #[automatically_derived]
+                #[doc(hidden)]
+                impl ::reproducible::__private::SeveralForwardImplsNeedPartNames for #marker {
+                    const USED: &'static [&'static str] = &[#(#used),*];
+                }
+            },
+            String::new(),
+            format!(
+                "`{model_name}` lists the parts of its forward code (`forward = [..]`), and this \
+                 `#[reproducible::forward]` impl has no part name: name it, e.g. `#[reproducible::forward(head)]`, \
+                 and keep the name in `forward = [..]`"
+            ),
+        ),
+        Some(part) => (
+            quote! {
+                #[automatically_derived]
+                #[doc(hidden)]
+                #[allow(non_upper_case_globals)]
+                impl #marker {
+                    pub(crate) const #part: &'static [&'static str] = &[#(#used),*];
+                }
+            },
+            part.unraw().to_string(),
+            format!(
+                "forward part `{}` is not listed in `{model_name}`'s `#[reproducible_model(forward = [..])]`; \
+                 list every part there, e.g. `forward = [{}, ...]`",
+                part.unraw(),
+                part.unraw()
+            ),
+        ),
+    };
+    let at = part.as_ref().map_or_else(|| item.self_ty.span(), Ident::span);
+    let check = quote_spanned! {at=>
+        const _: () = if !::reproducible::__private::contains(#marker::__FORWARD_PARTS, #listed) {
+            ::core::panic!(#message)
+        };
+    };
     // The impl is kept whatever else is wrong.
     quote! {
         #item
 
         #args_error
 
-        #[automatically_derived]
-        #[doc(hidden)]
-        impl #impl_generics ::reproducible::__private::ForwardUses<#id> for #self_ty #where_clause {
-            const USED: &'static [&'static str] = &[#(#used),*];
-        }
+        #uses_item
+
+        #check
     }
 }
 
-/// The number a forward part is known by (FNV-1a of its name; the unnamed
-/// part's is that of the empty name): `#[reproducible_model]` and
-/// `#[reproducible::forward]` compute it from the same name.
-pub fn part_id(part: Option<&Ident>) -> u64 {
-    let name = part.map(ToString::to_string).unwrap_or_default();
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// The model named by an impl's self type, and the path of its marker type
+/// (`#[reproducible_model]` writes `__ReproducibleForwardOf<Name>` beside the
+/// struct): `a::Mlp<R>` -> `a::__ReproducibleForwardOfMlp`.
+fn marker_of(self_ty: &syn::Type) -> Option<(Ident, syn::Path)> {
+    let syn::Type::Path(p) = self_ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let mut path = p.path.clone();
+    let last = path.segments.last_mut()?;
+    let model = last.ident.clone();
+    last.ident = marker_name(&model);
+    last.arguments = syn::PathArguments::None;
+    Some((model, path))
+}
+
+/// The name of a model's marker type, which carries what its forward code reads.
+pub fn marker_name(model: &Ident) -> Ident {
+    quote::format_ident!("__ReproducibleForwardOf{}", model.unraw(), span = model.span())
 }
 
 #[derive(Default)]

@@ -280,3 +280,37 @@ fn default_tokens(default: &str, kind: Kind) -> TokenStream {
         }
     }
 }
+
+/// A `#[module(..)]` config with the scope of `init = ..`: the argument of a
+/// builder method named `*_init` (`embedding(v, d).weight_init(normal(0.0, 0.02))`)
+/// that calls a scheme by name, or chains on such a call, is resolved as
+/// `init = ..` resolves it; every other expression is left as written.
+pub fn in_config(config: Expr, errors: &Errors) -> Expr {
+    struct Schemes<'a>(&'a Errors);
+    impl syn::visit_mut::VisitMut for Schemes<'_> {
+        fn visit_expr_method_call_mut(&mut self, m: &mut syn::ExprMethodCall) {
+            syn::visit_mut::visit_expr_method_call_mut(self, m);
+            if !m.method.to_string().ends_with("_init") || m.args.len() != 1 {
+                return;
+            }
+            let arg = &m.args[0];
+            if names_scheme(arg) {
+                let code = init(arg, self.0);
+                m.args[0] = syn::parse2(code).expect("a resolved scheme is an expression");
+            }
+        }
+    }
+    let mut config = config;
+    syn::visit_mut::VisitMut::visit_expr_mut(&mut Schemes(errors), &mut config);
+    config
+}
+
+/// Whether `expr` is a call of a scheme by name, or a builder chain on one.
+fn names_scheme(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(call) => matches!(&*call.func, Expr::Path(p)
+            if p.path.get_ident().is_some_and(|i| SCHEMES.iter().any(|s| i == s.name))),
+        Expr::MethodCall(m) => names_scheme(&m.receiver),
+        _ => false,
+    }
+}

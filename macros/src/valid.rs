@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{Field, Kind, Model};
+use crate::ast::{Container, Field, Kind, Model};
 use crate::errors::Errors;
 
 pub fn check(model: &Model, errors: &Errors) {
@@ -64,6 +64,11 @@ pub fn check(model: &Model, errors: &Errors) {
             }
         }
     }
+    for (index, field) in model.fields.iter().enumerate() {
+        if let Kind::Module(m) = &field.kind {
+            check_ties(model, index, m, errors);
+        }
+    }
     let mut parts: Vec<String> = Vec::new();
     for part in model.forward.iter().flatten() {
         let text = part.to_string();
@@ -71,5 +76,70 @@ pub fn check(model: &Model, errors: &Errors) {
             errors.spanned(part, format!("forward part `{text}` is listed twice"));
         }
         parts.push(text);
+    }
+}
+
+/// A tie names a parameter of this model built before the tied submodule: a
+/// `#[param]` field, or a parameter below a single submodule field; the tied
+/// submodule is a single one (not a `Vec` or an `Option`), and ties each of
+/// its parameters once.
+fn check_ties(model: &Model, index: usize, m: &crate::ast::Module, errors: &Errors) {
+    let name = &model.input.ident;
+    let field = &model.fields[index];
+    let ident = &field.ident;
+    if !m.ties.is_empty() && !matches!(m.container, Container::One(_)) {
+        errors.spanned(
+            &m.ties[0].tokens,
+            format!("`tie` needs a single submodule; `{ident}` of `{name}` is a `Vec` or an `Option`"),
+        );
+        return;
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for tie in &m.ties {
+        if seen.contains(&tie.param.as_str()) {
+            errors.spanned(
+                &tie.tokens,
+                format!("parameter `{}` of `{ident}` is tied twice", tie.param),
+            );
+        }
+        seen.push(&tie.param);
+        let target = tie.target.join(".");
+        let first = &tie.target[0];
+        let Some(k) = model
+            .fields
+            .iter()
+            .position(|f| syn::ext::IdentExt::unraw(&f.ident) == first)
+        else {
+            errors.spanned(
+                &tie.tokens,
+                format!("`{ident}` is tied to `{target}`, but `{name}` has no field `{first}`"),
+            );
+            continue;
+        };
+        let of = &model.fields[k];
+        if k >= index {
+            errors.spanned(
+                &tie.tokens,
+                format!(
+                    "`{ident}` is tied to `{target}`, which is built after it; declare `{first}` before `{ident}` \
+                     (fields are built in declaration order)"
+                ),
+            );
+            continue;
+        }
+        let fits = match &of.kind {
+            Kind::Param(_) => tie.target.len() == 1,
+            Kind::Module(t) => tie.target.len() > 1 && matches!(t.container, Container::One(_)),
+            _ => false,
+        };
+        if !fits {
+            errors.spanned(
+                &tie.tokens,
+                format!(
+                    "`{ident}` is tied to `{target}`: a tie names a `#[param]` field of `{name}` (`{first}`), or a \
+                     parameter below one of its single `#[module]` fields (`{first}.weight`)"
+                ),
+            );
+        }
     }
 }

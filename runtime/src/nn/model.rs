@@ -27,6 +27,8 @@
 //! # Ok::<(), reproducible::Error>(())
 //! ```
 
+use std::sync::Arc;
+
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarBuilder;
 
@@ -189,6 +191,8 @@ pub struct Ctx<'a> {
     seed: Option<u64>,
     /// Added to the declared version of every parameter below (SPEC.md 12).
     version_bump: u32,
+    /// Tied parameters: (full path, tensor, the path it is tied to).
+    ties: Arc<Vec<(String, Tensor, String)>>,
 }
 
 /// `name` under the dotted path `parent`.
@@ -210,6 +214,7 @@ impl<'a> Ctx<'a> {
             recorder: None,
             seed: Some(init.seed()),
             version_bump: 0,
+            ties: Arc::default(),
         }
     }
 
@@ -223,6 +228,7 @@ impl<'a> Ctx<'a> {
             recorder: None,
             seed: None,
             version_bump: 0,
+            ties: Arc::default(),
         }
     }
 
@@ -272,6 +278,7 @@ impl<'a> Ctx<'a> {
             recorder: self.recorder.clone(),
             seed: self.seed,
             version_bump: self.version_bump,
+            ties: self.ties.clone(),
         }
     }
 
@@ -287,6 +294,22 @@ impl<'a> Ctx<'a> {
             reason: format!("version bumps below this module add up past {}", u32::MAX),
         })?;
         Ok(self)
+    }
+
+    /// This context with parameters below it tied: `(name, tensor, target)`
+    /// makes the parameter `name` (a path below this context) the tensor of
+    /// the parameter at `target`, instead of one of its own. Nothing is
+    /// generated or loaded for it, and its shape and dtype must be the
+    /// tensor's (`#[module(.., tie(weight = wte.weight))]`).
+    #[must_use]
+    pub fn tie(mut self, ties: Vec<(&str, Tensor, &str)>) -> Self {
+        let mut all = (*self.ties).clone();
+        all.extend(
+            ties.into_iter()
+                .map(|(name, t, target)| (self.join(name), t, target.to_owned())),
+        );
+        self.ties = Arc::new(all);
+        self
     }
 
     /// The default dtype of parameters.
@@ -330,6 +353,9 @@ impl<'a> Ctx<'a> {
                     u32::MAX
                 ),
             })?;
+        if let Some((_, tensor, target)) = self.ties.iter().find(|(p, _, _)| *p == path) {
+            return tied(&path, tensor, target, &spec.shape, dtype);
+        }
         let tensor = match self.source {
             Source::Init(init) => {
                 // Trainable parameters are made as variables from the start:
@@ -374,4 +400,27 @@ impl<'a> Ctx<'a> {
             Ok(tensor)
         }
     }
+}
+
+/// The tensor of a parameter tied to `target`, checked against the shape and
+/// dtype it is asked for.
+fn tied(path: &str, tensor: &Tensor, target: &str, shape: &[usize], dtype: DType) -> Result<Tensor> {
+    let fail = |reason: String| Error::Config {
+        path: path.to_owned(),
+        layer: "tied parameter".to_owned(),
+        reason,
+    };
+    if tensor.dims() != shape {
+        return Err(fail(format!(
+            "it is tied to `{target}` of shape {:?}, but asks for shape {shape:?}",
+            tensor.dims()
+        )));
+    }
+    if tensor.dtype() != dtype {
+        return Err(fail(format!(
+            "it is tied to `{target}` of dtype {:?}, but asks for dtype {dtype:?}",
+            tensor.dtype()
+        )));
+    }
+    Ok(tensor.clone())
 }
