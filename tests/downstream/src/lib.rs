@@ -176,3 +176,5 @@ impl Vit {
         self.head.forward(&self.norm.forward(&x)?.get_on_dim(1, 0)?)
     }
 }
+
+pub mod gpt;
