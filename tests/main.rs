@@ -3,6 +3,7 @@
 pub mod candle;
 pub mod coordinates;
 pub mod golden;
+pub mod kernel_setting;
 pub mod lock;
 pub mod model;
 pub mod parity;

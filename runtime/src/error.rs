@@ -114,11 +114,16 @@ impl Error {
         }
     }
 
-    /// Attaches a parameter path to this error.
+    /// Attaches a parameter path to this error. A kernel error is left as it
+    /// is: it is the process's configuration (`REPRODUCIBLE_KERNEL`, the
+    /// CPU), not something of whichever parameter happened to be made first.
     pub fn at_path(self, path: &str) -> Self {
-        Error::Parameter {
-            path: path.to_owned(),
-            source: Box::new(self),
+        match self {
+            Error::Kernel(_) => self,
+            other => Error::Parameter {
+                path: path.to_owned(),
+                source: Box::new(other),
+            },
         }
     }
 }

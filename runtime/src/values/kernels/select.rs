@@ -67,7 +67,10 @@ fn from_env() -> Result<Path> {
             let name = match std::env::var(ENV) {
                 Err(std::env::VarError::NotPresent) => return Ok(detect()),
                 Err(std::env::VarError::NotUnicode(v)) => {
-                    return Err(format!("{ENV}={v:?} is not a kernel path name"));
+                    return Err(format!(
+                        "the environment variable {ENV}={v:?} is not a kernel path name; set it to auto or one of {}",
+                        Path::supported_names()
+                    ));
                 }
                 Ok(name) if name.trim().is_empty() => return Ok(detect()),
                 Ok(name) => name,
@@ -77,7 +80,7 @@ fn from_env() -> Result<Path> {
                 Ok(Some(p)) => usable(p).map(|()| p),
                 Err(e) => Err(e),
             }
-            .map_err(|e| format!("{ENV}={}: {e}", name.escape_debug()))
+            .map_err(|e| format!("the environment variable {ENV}={}: {e}", name.escape_debug()))
         })
         .clone()
         .map_err(Error::Kernel)
