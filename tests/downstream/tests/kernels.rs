@@ -36,3 +36,16 @@ fn a_chosen_path_is_used_and_gives_the_same_bits() {
     assert_eq!(kernels::parse(" Auto ").unwrap(), None);
     kernels::select(None).unwrap();
 }
+
+#[test]
+fn auto_picks_the_fastest_path_for_this_build() {
+    // `cargo test` of this crate builds the runtime at opt-level 0 (Cargo's
+    // default dev profile; this crate overrides nothing), where the vector
+    // paths' helpers are calls and the scalar path is the fastest (`cargo run
+    // --example vit_base_init` times every path). `--release` picks the widest.
+    if cfg!(debug_assertions) {
+        assert_eq!(Path::detect(), Path::Scalar);
+    } else {
+        assert_eq!(Path::detect(), *Path::supported().last().unwrap());
+    }
+}

@@ -60,11 +60,14 @@ impl Path {
         Path::ALL.into_iter().filter(|p| p.is_supported()).collect()
     }
 
-    /// The fastest supported path that reproduces the reference on the
-    /// self-check's sample of every entry, draw and element type (checked once
-    /// per process; a path that differs, which would be a compiler or hardware
-    /// fault, is reported on standard error and skipped). This is what
-    /// generation uses unless a path is chosen ([`super::current`]).
+    /// The fastest path for this build. In an optimised build, the widest
+    /// supported path that reproduces the reference on the self-check's sample
+    /// of every entry, draw and element type (checked once per process; a path
+    /// that differs, which would be a compiler or hardware fault, is reported
+    /// on standard error and skipped). When this crate is built at opt-level 0
+    /// (a user's default debug build), the scalar path, which is the fastest
+    /// there. This is what generation uses unless a path is chosen
+    /// ([`super::current`]).
     pub fn detect() -> Path {
         super::select::detect()
     }

@@ -103,9 +103,18 @@ fn usable(path: Path) -> Result<()> {
     }
 }
 
-/// The fastest supported path that passes its check; a path that fails is
-/// reported once on standard error and not used.
+/// The fastest path for this build: in an optimised build, the widest
+/// supported path that passes its check (a path that fails is reported once on
+/// standard error and not used); at opt-level 0 (Cargo's default for a user's
+/// debug builds and tests), the scalar path. There the vector paths' helpers
+/// are not inlined (see `build.rs`), every lane operation is a call, and each
+/// of them is slower than the scalar reference (a ViT-B/16 init in a user's
+/// debug build: AVX2 about 2x the scalar path's time). Every path gives the
+/// same bits.
 pub(super) fn detect() -> Path {
+    if cfg!(opt_level_zero) {
+        return Path::Scalar;
+    }
     static DETECTED: OnceLock<Path> = OnceLock::new();
     *DETECTED.get_or_init(|| {
         Path::supported()
