@@ -14,7 +14,13 @@ const CHILD: &str = "REPRODUCIBLE_TEST_KERNEL_CHILD";
 
 fn child(setting: &str, build: &str) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "kernel_setting::build_in_child", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "kernel_setting::build_in_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env("REPRODUCIBLE_KERNEL", setting)
         .env(CHILD, build)
         .output()
