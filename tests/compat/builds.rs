@@ -1,12 +1,13 @@
 //! How long unmodified candle-transformers models take to build: through
 //! candle-nn's `VarMap` (candle's own random init) and through `KeyedVars`
 //! (trainable, so both give `Var`s), with candle's hints and with the family's
-//! recipe. Base-sized configurations (Llama-family models cut to a few layers
+//! recipe; and first, the cost of one request of each kind a layer makes.
+//! Base-sized configurations (Llama-family models cut to a few layers
 //! so that a run stays short); one thread and all threads; best of a few runs
 //! after a warm-up. Prints figures and ratios, asserts nothing about speed.
 //!
 //! ```text
-//! cargo bench -p reproducible-compat-tests --bench builds [-- --runs N]
+//! cargo bench -p reproducible-compat-tests --bench builds [-- --runs N] [--requests-only]
 //! ```
 
 use std::time::Instant;
@@ -161,6 +162,99 @@ fn best(runs: usize, f: impl Fn() -> usize) -> (f64, usize) {
     (secs, params)
 }
 
+/// The best of `runs` timed calls after one warm-up, in seconds: the time to
+/// make what `f` returns, and the time to make it and drop it.
+fn best_kept<T>(runs: usize, f: impl Fn() -> T) -> (f64, f64) {
+    drop(f());
+    let (mut made, mut whole) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let kept = f();
+        made = made.min(t.elapsed().as_secs_f64());
+        drop(kept);
+        whole = whole.min(t.elapsed().as_secs_f64());
+    }
+    (made, whole)
+}
+
+/// One kind of request a candle layer makes of its `VarBuilder`.
+struct Request {
+    name: &'static str,
+    shape: &'static [usize],
+    hint: candle_nn::Init,
+}
+
+const REQUESTS: [Request; 4] = [
+    Request {
+        name: "constant [64] (a norm's weight)",
+        shape: &[64],
+        hint: candle_nn::Init::Const(1.0),
+    },
+    Request {
+        name: "zeros [64] (a bias, plain vb.get)",
+        shape: &[64],
+        hint: candle_nn::Init::Const(0.0),
+    },
+    Request {
+        name: "normal [64]",
+        shape: &[64],
+        hint: candle_nn::Init::Randn { mean: 0.0, stdev: 0.02 },
+    },
+    Request {
+        name: "kaiming [64, 64] (a linear's weight)",
+        shape: &[64, 64],
+        hint: candle_nn::init::DEFAULT_KAIMING_NORMAL,
+    },
+];
+
+/// Per request, in microseconds: `count` requests of one kind at distinct
+/// paths through `vb`.
+fn requests(vb: &VarBuilder, request: &Request, count: usize) {
+    for i in 0..count {
+        vb.get_with_hints(request.shape, &format!("layers.{i}.weight"), request.hint)
+            .unwrap();
+    }
+}
+
+fn request_table(runs: usize) {
+    const COUNT: usize = 2000;
+    let cpu = Device::Cpu;
+    println!("Requests of one kind, {COUNT} at distinct paths, F32, one thread, trainable, best of {runs}");
+    println!(
+        "{:<40} {:>14} {:>14} {:>9} {:>14} {:>14} {:>9}",
+        "request", "VarMap", "KeyedVars", "x VarMap", "+ drop: VarMap", "KeyedVars", "x VarMap"
+    );
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    for request in &REQUESTS {
+        let varmap = pool.install(|| {
+            best_kept(runs, || {
+                let vm = VarMap::new();
+                requests(&VarBuilder::from_varmap(&vm, DType::F32, &cpu), request, COUNT);
+                vm
+            })
+        });
+        let keyed = pool.install(|| {
+            best_kept(runs, || {
+                let k = KeyedVars::trainable(0, DType::F32, &cpu);
+                requests(&k.var_builder(), request, COUNT);
+                k
+            })
+        });
+        let per = |secs: f64| secs * 1e6 / COUNT as f64;
+        println!(
+            "{:<40} {:>8.2} us/req {:>8.2} us/req {:>8.2}x {:>8.2} us/req {:>8.2} us/req {:>8.2}x",
+            request.name,
+            per(varmap.0),
+            per(keyed.0),
+            varmap.0 / keyed.0,
+            per(varmap.1),
+            per(keyed.1),
+            varmap.1 / keyed.1,
+        );
+    }
+    println!();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runs = args
@@ -169,6 +263,10 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|r| r.parse().ok())
         .unwrap_or(2usize);
+    request_table(runs.max(25));
+    if args.iter().any(|a| a == "--requests-only") {
+        return;
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pools: Vec<(usize, rayon::ThreadPool)> = [1, threads]
         .into_iter()

@@ -33,7 +33,7 @@ use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
 use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
 use candle_nn::{VarBuilder, VarMap};
 
-use crate::provenance::{dtype_name, Provenance, Recorder};
+use crate::provenance::{dtype_name, Provenance};
 use crate::rules::{Rule, Rules};
 use crate::scheme::{constant, normal, uniform, FanMode, Nonlinearity, Scheme};
 use crate::Init;
@@ -93,21 +93,47 @@ pub fn scheme_for_hint(hint: candle_nn::Init, shape: &[usize]) -> Scheme {
     }
 }
 
-/// A tensor made by a [`KeyedVars`]: the whole parameter, or one rank's slice.
+/// A tensor made by a [`KeyedVars`] (the whole parameter, or one rank's
+/// slice) and how it was made. Its provenance record is built from this when
+/// asked for, not on every request: a tiny tensor's request costs about as
+/// much as candle's own.
 struct Held {
     tensor: Tensor,
-    global: Vec<usize>,
+    global: Shape,
     shard: Option<Shard>,
+    scheme: Scheme,
+    version: u32,
+    dtype: DType,
+    /// The index of the rule that chose the scheme.
+    rule: Option<usize>,
 }
 
 struct State {
     seed: u64,
     trainable: bool,
     varmap: VarMap,
-    versions: Mutex<HashMap<String, u32>>,
-    rules: Mutex<(Rules, Vec<usize>)>,
-    held: Mutex<HashMap<String, Held>>,
-    recorder: Recorder,
+    /// One lock for everything a request reads and writes.
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Versions declared with [`KeyedVars::version`].
+    versions: HashMap<String, u32>,
+    rules: Rules,
+    /// How many parameters each rule has matched.
+    hits: Vec<usize>,
+    /// What was made, by path (hashbrown, for a lookup and an insertion with
+    /// one hash and no key copy on a hit).
+    held: hashbrown::HashMap<String, Held>,
+}
+
+impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while the lock is held leaves whole entries only: the maps
+        // stay usable.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Keyed-stream parameters for unmodified candle code: make a `VarBuilder` from
@@ -143,10 +169,7 @@ impl KeyedVars {
                 seed,
                 trainable,
                 varmap: VarMap::new(),
-                versions: Mutex::new(HashMap::new()),
-                rules: Mutex::new((Rules::new(), Vec::new())),
-                held: Mutex::new(HashMap::new()),
-                recorder: Recorder::new(),
+                inner: Mutex::new(Inner::default()),
             }),
             dtype,
             device: device.clone(),
@@ -169,11 +192,7 @@ impl KeyedVars {
     /// alone, without touching the model code.
     #[must_use]
     pub fn version(self, path: &str, version: u32) -> Self {
-        self.state
-            .versions
-            .lock()
-            .expect("versions lock")
-            .insert(path.to_owned(), version);
+        self.state.lock().versions.insert(path.to_owned(), version);
         self
     }
 
@@ -183,10 +202,10 @@ impl KeyedVars {
     #[must_use]
     pub fn rules(self, rules: Rules) -> Self {
         {
-            let mut guard = self.state.rules.lock().expect("rules lock");
-            let (list, hits) = &mut *guard;
-            *list = std::mem::take(list).then(rules);
-            hits.resize(list.len(), 0);
+            let mut inner = self.state.lock();
+            inner.rules = std::mem::take(&mut inner.rules).then(rules);
+            let n = inner.rules.len();
+            inner.hits.resize(n, 0);
         }
         self
     }
@@ -201,10 +220,11 @@ impl KeyedVars {
     /// marked [`Rule::optional`] excepted): after building a model, a typo in a
     /// pattern or a rule for another architecture.
     pub fn unmatched_rules(&self) -> Vec<String> {
-        let guard = self.state.rules.lock().expect("rules lock");
-        let (list, hits) = &*guard;
-        list.iter()
-            .zip(hits)
+        let inner = self.state.lock();
+        inner
+            .rules
+            .iter()
+            .zip(&inner.hits)
             .filter(|(r, &n)| n == 0 && !r.is_optional())
             .map(|(r, _)| r.label())
             .collect()
@@ -256,9 +276,8 @@ impl KeyedVars {
     pub fn tensors(&self) -> Vec<(String, Tensor)> {
         let mut v: Vec<(String, Tensor)> = self
             .state
-            .held
             .lock()
-            .expect("tensors lock")
+            .held
             .iter()
             .map(|(k, h)| (k.clone(), h.tensor.clone()))
             .collect();
@@ -268,7 +287,26 @@ impl KeyedVars {
 
     /// How every tensor created so far was made, sorted by path.
     pub fn provenance(&self) -> Vec<Provenance> {
-        self.state.recorder.records()
+        let inner = self.state.lock();
+        let labels: Vec<String> = inner.rules.iter().map(Rule::label).collect();
+        let mut records: Vec<Provenance> = inner
+            .held
+            .iter()
+            .map(|(path, h)| {
+                Provenance::new(
+                    path,
+                    h.global.dims(),
+                    dtype_name(h.dtype),
+                    &h.scheme,
+                    h.version,
+                    self.state.seed,
+                    self.state.trainable,
+                )
+                .with_rule(h.rule.map(|i| labels[i].clone()))
+            })
+            .collect();
+        records.sort_by(|a, b| a.path.cmp(&b.path));
+        records
     }
 
     /// The seed.
@@ -282,7 +320,7 @@ impl std::fmt::Debug for State {
         f.debug_struct("State")
             .field("seed", &self.seed)
             .field("trainable", &self.trainable)
-            .field("tensors", &self.held.lock().map(|t| t.len()).unwrap_or(0))
+            .field("tensors", &self.lock().held.len())
             .finish_non_exhaustive()
     }
 }
@@ -310,58 +348,64 @@ impl State {
     fn get(
         &self,
         path: &str,
-        global: &[usize],
+        global: Shape,
         shard: Option<Shard>,
         hint: Option<candle_nn::Init>,
         dtype: DType,
         dev: &Device,
     ) -> candle_core::Result<Tensor> {
+        let mut guard = self.lock();
+        let Inner {
+            versions,
+            rules,
+            hits,
+            held,
+        } = &mut *guard;
+        let slot = match held.entry_ref(path) {
+            hashbrown::hash_map::EntryRef::Occupied(h) => {
+                let h = h.get();
+                if h.global != global || !same_shard(h.shard, shard) {
+                    candle_core::bail!(
+                        "parameter `{path}` was created as {} of shape {:?} and is now requested as {} of shape {:?}: \
+                         one KeyedVars holds one tensor per path (for tensor parallelism, make one KeyedVars per rank)",
+                        describe_shard(h.shard),
+                        h.global.dims(),
+                        describe_shard(shard),
+                        global.dims(),
+                    );
+                }
+                return Ok(h.tensor.clone());
+            }
+            hashbrown::hash_map::EntryRef::Vacant(slot) => slot,
+        };
         let region = match shard {
             None => None,
-            Some(s) => Some(shard_region(path, global, s)?),
+            Some(s) => Some(shard_region(path, global.dims(), s)?),
         };
-        let mut held = self.held.lock().expect("tensors lock");
-        if let Some(h) = held.get(path) {
-            if h.global != global || !same_shard(h.shard, shard) {
-                candle_core::bail!(
-                    "parameter `{path}` was created as {} of shape {:?} and is now requested as {} of shape {global:?}: \
-                     one KeyedVars holds one tensor per path (for tensor parallelism, make one KeyedVars per rank)",
-                    describe_shard(h.shard),
-                    h.global,
-                    describe_shard(shard),
-                );
+        let (scheme, rule, rule_version) = match rules.find(path) {
+            Some((i, r)) => {
+                hits[i] += 1;
+                (*r.scheme(), Some(i), r.version())
             }
-            return Ok(h.tensor.clone());
-        }
-        let (scheme, rule, rule_version) = {
-            let mut guard = self.rules.lock().expect("rules lock");
-            let (list, hits) = &mut *guard;
-            match list.find(path) {
-                Some((i, r)) => {
-                    hits[i] += 1;
-                    (*r.scheme(), Some(r.label()), r.version())
-                }
-                None => match hint {
-                    Some(hint) => (scheme_for_hint(hint, global), None, None),
-                    None => candle_core::bail!(
-                        "parameter `{path}` (shape {global:?}): no init rule matches it, and candle's `Shard` \
-                         hint carries no init: add a rule for it, or a recipe (`KeyedVars::rules`)"
-                    ),
-                },
-            }
+            None => match hint {
+                Some(hint) => (scheme_for_hint(hint, global.dims()), None, None),
+                None => candle_core::bail!(
+                    "parameter `{path}` (shape {:?}): no init rule matches it, and candle's `Shard` \
+                     hint carries no init: add a rule for it, or a recipe (`KeyedVars::rules`)",
+                    global.dims()
+                ),
+            },
         };
-        let version = self
-            .versions
-            .lock()
-            .expect("versions lock")
-            .get(path)
-            .copied()
-            .or(rule_version)
-            .unwrap_or(1);
+        let declared = if versions.is_empty() {
+            None
+        } else {
+            versions.get(path).copied()
+        };
+        let version = declared.or(rule_version).unwrap_or(1);
         let init = Init::new(self.seed).set_dtype(dtype).set_device(dev);
         // Generated as a variable when trainable, so `from_tensor` below wraps it
         // without copying.
-        let tensor = init.make(path, global, region.as_deref(), &scheme, version, self.trainable)?;
+        let tensor = init.make(path, global.dims(), region.as_deref(), &scheme, version, self.trainable)?;
         let tensor = if self.trainable {
             let var = Var::from_tensor(&tensor)?;
             self.varmap
@@ -373,26 +417,15 @@ impl State {
         } else {
             tensor
         };
-        self.recorder.record(
-            Provenance::new(
-                path,
-                global,
-                dtype_name(dtype),
-                &scheme,
-                version,
-                self.seed,
-                self.trainable,
-            )
-            .with_rule(rule),
-        );
-        held.insert(
-            path.to_owned(),
-            Held {
-                tensor: tensor.clone(),
-                global: global.to_vec(),
-                shard,
-            },
-        );
+        slot.insert(Held {
+            tensor: tensor.clone(),
+            global,
+            shard,
+            scheme,
+            version,
+            dtype,
+            rule,
+        });
         Ok(tensor)
     }
 }
@@ -424,11 +457,11 @@ struct KeyedBackend(Arc<State>);
 
 impl SimpleBackend for KeyedBackend {
     fn get(&self, s: Shape, name: &str, h: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        self.0.get(name, s.dims(), None, Some(h), dtype, dev)
+        self.0.get(name, s, None, Some(h), dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
-        match self.0.held.lock().expect("tensors lock").get(name) {
+        match self.0.lock().held.get(name) {
             Some(h) => Ok(h.tensor.clone()),
             None => candle_core::bail!(
                 "parameter `{name}` has not been created yet, and keyed streams need its shape: use `get` with a shape"
@@ -437,7 +470,7 @@ impl SimpleBackend for KeyedBackend {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.held.lock().expect("tensors lock").contains_key(name)
+        self.0.lock().held.contains_key(name)
     }
 }
 
@@ -455,7 +488,7 @@ impl Backend for KeyedShardedBackend {
         } else {
             Some(h)
         };
-        self.0.get(name, s.dims(), shard, None, dtype, dev)
+        self.0.get(name, s, shard, None, dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
@@ -463,6 +496,6 @@ impl Backend for KeyedShardedBackend {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.held.lock().expect("tensors lock").contains_key(name)
+        self.0.lock().held.contains_key(name)
     }
 }

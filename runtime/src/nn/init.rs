@@ -122,10 +122,14 @@ impl Init {
         version: u32,
         variable: bool,
     ) -> Result<Tensor> {
-        let stream = self.stream(path, version);
-        let dims: Vec<usize> = match region {
+        let stream = if scheme.draws_nothing() {
+            Stream::unkeyed(self.seed, version)
+        } else {
+            self.stream(path, version)
+        };
+        let dims: std::borrow::Cow<[usize]> = match region {
             Some(r) => r.iter().map(|r| r.end.saturating_sub(r.start)).collect(),
-            None => shape.to_vec(),
+            None => shape.into(),
         };
         let build = || -> Result<Tensor> {
             match self.dtype {

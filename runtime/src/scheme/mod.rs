@@ -253,6 +253,12 @@ pub fn fans(shape: &[usize]) -> Result<(usize, usize)> {
 }
 
 impl Scheme {
+    /// Whether the scheme's values are constants that read no random bits
+    /// (`constant`, `zeros`, `ones`).
+    pub(crate) fn draws_nothing(&self) -> bool {
+        matches!(self, Scheme::Constant { .. } | Scheme::Zeros | Scheme::Ones)
+    }
+
     /// Fixes the scheme to `shape`: validates parameters and rank, computes fans
     /// and gains in f64 exactly as PyTorch's formulas do.
     pub fn plan(&self, shape: &[usize]) -> Result<Plan> {

@@ -142,13 +142,25 @@ pub fn generate_with_path<T: Element>(
     check_shape(shape)?;
     check_path(path)?;
     let plan = scheme.plan(shape)?;
-    let full: Vec<Range<usize>> = shape.iter().map(|&n| 0..n).collect();
+    // The whole tensor's region, on the stack for the usual ranks: a tiny
+    // tensor's request allocates nothing here.
+    let mut small: [Range<usize>; 6] = Default::default();
+    let large: Vec<Range<usize>>;
     let region = match region {
         Some(r) => {
             check_region(shape, r)?;
             r
         }
-        None => &full,
+        None if shape.len() <= small.len() => {
+            for (r, &n) in small.iter_mut().zip(shape) {
+                *r = 0..n;
+            }
+            &small[..shape.len()]
+        }
+        None => {
+            large = whole(shape);
+            &large
+        }
     };
     check_range::<T>(scheme, &plan)?;
     T::generate_plan_on(stream, &plan, shape, region, chunk.max(1), path)

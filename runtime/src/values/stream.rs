@@ -52,6 +52,18 @@ impl Stream {
         }
     }
 
+    /// A stream with no key, for a scheme that draws nothing (`constant`,
+    /// `zeros`, `ones`): their values never read the key, so a constant
+    /// parameter costs no key derivation.
+    pub(crate) fn unkeyed(seed: u64, version: u32) -> Self {
+        Self {
+            seed,
+            path: String::new(),
+            version,
+            digest: [0; 32],
+        }
+    }
+
     /// The stream of runtime randomness at `path` (a dropout layer's path, or a
     /// name such as `data.shuffle`) for training `step` (or epoch) under `seed`.
     /// Its `version()` reads 0; its key comes from [`RUNTIME_CONTEXT`].
