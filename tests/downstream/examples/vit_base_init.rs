@@ -36,7 +36,11 @@ fn main() -> Result<()> {
         rows.push((path, first, best));
     }
     kernels::select(None)?;
-    let fastest = rows.iter().map(|r| r.2).min().expect("the scalar path is always supported");
+    let fastest = rows
+        .iter()
+        .map(|r| r.2)
+        .min()
+        .expect("the scalar path is always supported");
     println!("{:<10} {:>10} {:>10} {:>12}", "path", "first", "best", "x fastest");
     for (path, first, best) in rows {
         println!(
