@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# candle-examples' tensor-parallel loader, which a test compiles unchanged.
+tools/fetch-candle-examples.sh
 cargo test --workspace
 
 (

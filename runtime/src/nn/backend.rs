@@ -120,6 +120,9 @@ struct State {
 struct Inner {
     /// Versions declared with [`KeyedVars::version`].
     versions: HashMap<String, u32>,
+    /// Global shapes declared with [`KeyedVars::shapes`] or learned with
+    /// [`KeyedVars::learn_shapes`].
+    shapes: HashMap<String, Shape>,
     rules: Rules,
     /// How many parameters each rule has matched.
     hits: Vec<usize>,
@@ -196,6 +199,41 @@ impl KeyedVars {
         self
     }
 
+    /// Declares the global shape of parameters, by path. Candle's
+    /// tensor-parallel loaders ask for a sharded weight with the shape `()`
+    /// (`vb.get_with_hints((), "weight", shard(0, rank, world_size))`), as
+    /// candle's own sharded backend reads the shape from the checkpoint: keyed
+    /// streams take it from here. A request with another shape than the one
+    /// declared for its path is an error.
+    #[must_use]
+    pub fn shapes<P: Into<String>, S: Into<Shape>>(self, shapes: impl IntoIterator<Item = (P, S)>) -> Self {
+        {
+            let mut inner = self.state.lock();
+            for (path, shape) in shapes {
+                inner.shapes.insert(path.into(), shape.into());
+            }
+        }
+        self
+    }
+
+    /// Learns the global shape of every parameter from one build of the
+    /// model's non-parallel loader (for candle-examples' `llama_multiprocess`,
+    /// candle-transformers' `llama::Llama::load`), then declares them as
+    /// [`KeyedVars::shapes`] does, so that the tensor-parallel loader runs
+    /// unchanged. The build generates no values: each tensor it is handed is
+    /// one zero broadcast to the requested shape.
+    pub fn learn_shapes<T>(
+        self,
+        build: impl FnOnce(VarBuilder<'static>) -> candle_core::Result<T>,
+    ) -> crate::Result<Self> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let backend: Box<dyn SimpleBackend> = Box::new(ShapeRecorder(seen.clone()));
+        build(VarBuilder::from_backend(backend, self.dtype, self.device.clone()))
+            .map_err(|e| crate::Error::Candle(e.context("learning parameter shapes from the non-parallel build")))?;
+        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        Ok(self.shapes(seen))
+    }
+
     /// Adds init rules after those already given: for each parameter the first
     /// matching rule decides the scheme, ahead of candle's hint. Give your own
     /// rules before a recipe's to override it.
@@ -260,7 +298,9 @@ impl KeyedVars {
     /// The [`ShardedVarBuilder`] for tensor parallelism: hints are candle-nn's
     /// [`Shard`] `{ dim, rank, world_size }`, and each rank generates only its
     /// own slice, equal bit for bit to the same slice of the whole tensor. Pass
-    /// the **global** shape, as candle's `ShardedSafeTensors` wants. The
+    /// the **global** shape, as candle's `ShardedSafeTensors` wants, or `()`
+    /// for a path whose global shape was declared ([`KeyedVars::shapes`],
+    /// [`KeyedVars::learn_shapes`]), as candle's own loaders do. The
     /// scheme comes from the rules ([`KeyedVars::rules`]): a `Shard` carries no
     /// init hint, so a parameter no rule matches is an error naming it.
     pub fn sharded_var_builder(&self) -> ShardedVarBuilder<'static> {
@@ -326,6 +366,16 @@ impl std::fmt::Debug for State {
 }
 
 /// `rank r of w along dim d`, or `the whole tensor`.
+/// Which builder a request came through.
+#[derive(Clone, Copy)]
+enum Via {
+    /// Candle's `VarBuilder`, with its init hint.
+    Hint(candle_nn::Init),
+    /// The sharded builder: the whole tensor (`None`) or one shard, where the
+    /// shape `()` stands for the declared global shape.
+    Sharded(Option<Shard>),
+}
+
 fn describe_shard(shard: Option<Shard>) -> String {
     match shard {
         Some(s) => format!("rank {} of {} along dim {}", s.rank, s.world_size, s.dim),
@@ -345,22 +395,34 @@ impl State {
     /// The tensor at `path` of global shape `global` (or its `shard`): the one
     /// already made, or a new one with the scheme of the first matching rule,
     /// else of `hint`.
-    fn get(
-        &self,
-        path: &str,
-        global: Shape,
-        shard: Option<Shard>,
-        hint: Option<candle_nn::Init>,
-        dtype: DType,
-        dev: &Device,
-    ) -> candle_core::Result<Tensor> {
+    fn get(&self, path: &str, requested: Shape, via: Via, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let (shard, hint, sharded) = match via {
+            Via::Hint(hint) => (None, Some(hint), false),
+            Via::Sharded(shard) => (shard, None, true),
+        };
         let mut guard = self.lock();
         let Inner {
             versions,
+            shapes,
             rules,
             hits,
             held,
         } = &mut *guard;
+        let global = match shapes.get(path) {
+            // Candle's sharded idiom: `()` stands for the checkpoint's shape.
+            Some(declared) if sharded && requested.dims().is_empty() => declared.clone(),
+            Some(declared) if *declared != requested => candle_core::bail!(
+                "parameter `{path}` is requested with shape {:?}, but its global shape is {:?}",
+                requested.dims(),
+                declared.dims()
+            ),
+            None if sharded && requested.dims().is_empty() => candle_core::bail!(
+                "parameter `{path}` is requested with shape () (candle's sharded idiom, which reads the shape \
+                 from a checkpoint), and keyed streams have no shape for it: declare the global shapes with \
+                 `KeyedVars::shapes`, or learn them from the non-parallel loader with `KeyedVars::learn_shapes`"
+            ),
+            _ => requested,
+        };
         let slot = match held.entry_ref(path) {
             hashbrown::hash_map::EntryRef::Occupied(h) => {
                 let h = h.get();
@@ -451,13 +513,36 @@ fn shard_region(path: &str, global: &[usize], shard: Shard) -> candle_core::Resu
     Ok(region)
 }
 
+/// The backend of [`KeyedVars::learn_shapes`]: records each path's shape and
+/// hands out a broadcast zero (no storage of the tensor's size).
+struct ShapeRecorder(Arc<Mutex<Vec<(String, Shape)>>>);
+
+impl SimpleBackend for ShapeRecorder {
+    fn get(&self, s: Shape, name: &str, _: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let tensor = Tensor::zeros((), dtype, dev)?.broadcast_as(s.clone())?;
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((name.to_owned(), s));
+        Ok(tensor)
+    }
+
+    fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
+        candle_core::bail!("parameter `{name}`: learning shapes needs each parameter's shape, use `get` with a shape")
+    }
+
+    fn contains_tensor(&self, _name: &str) -> bool {
+        false
+    }
+}
+
 /// The [`SimpleBackend`] behind [`KeyedVars::var_builder`].
 #[derive(Debug)]
 struct KeyedBackend(Arc<State>);
 
 impl SimpleBackend for KeyedBackend {
     fn get(&self, s: Shape, name: &str, h: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        self.0.get(name, s, None, Some(h), dtype, dev)
+        self.0.get(name, s, Via::Hint(h), dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
@@ -488,7 +573,7 @@ impl Backend for KeyedShardedBackend {
         } else {
             Some(h)
         };
-        self.0.get(name, s, shard, None, dtype, dev)
+        self.0.get(name, s, Via::Sharded(shard), dtype, dev)
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
