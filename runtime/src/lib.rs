@@ -47,6 +47,13 @@ pub use records::{checkpoint, diff, lock, manifest, provenance};
 #[path = "private.rs"]
 pub mod __private;
 
+mod deprecated;
+#[doc(hidden)]
+#[allow(deprecated)]
+pub use deprecated::{
+    generate, init, presets, Ctx, DType, Device, Element, ModelExt, Param, ParamSpec, Stream, Tensor, SPEC_VERSION,
+};
+
 pub use error::{Error, Result};
 pub use model::Model;
 pub use nn::init::Init;

@@ -126,6 +126,20 @@ impl KeyedDropout {
         };
         x.mul(&mask)
     }
+
+    /// The explicit-step form under its former name. It stays an inherent
+    /// method so that a call written for it keeps its meaning (the mask of the
+    /// `step` passed in): inherent methods come before [`ModuleT::forward_t`],
+    /// which draws at the step [`Model::set_step`] set. Call
+    /// [`KeyedDropout::forward_at`], or `x.apply_t(&dropout, train)` for the
+    /// model's step.
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed `forward_at(x, step, train)`; `x.apply_t(&dropout, train)` draws at the step `Model::set_step` set"
+    )]
+    pub fn forward_t(&self, x: &Tensor, step: u64, train: bool) -> candle_core::Result<Tensor> {
+        self.forward_at(x, step, train)
+    }
 }
 
 impl Model for KeyedDropout {

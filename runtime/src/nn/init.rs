@@ -71,6 +71,23 @@ impl Init {
         &self.device
     }
 
+    /// The dtype, under its former name.
+    #[doc(hidden)]
+    #[deprecated(since = "0.1.0", note = "renamed `dtype()`; the builder that sets it is `set_dtype`")]
+    pub fn get_dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The device, under its former name.
+    #[doc(hidden)]
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed `device()`; the builder that sets it is `set_device`"
+    )]
+    pub fn get_device(&self) -> &Device {
+        &self.device
+    }
+
     /// The stream of parameter `path` at `version` under this context's seed.
     pub fn stream(&self, path: &str, version: u32) -> Stream {
         Stream::new(self.seed, path, version)

@@ -69,6 +69,9 @@ pub use layer_norm::{layer_norm, rms_norm, LayerNorm, LayerNormSpec, RmsNorm, Rm
 pub use linear::{linear, linear_no_bias, LinearSpec};
 pub use recurrent::{gru, lstm, Gru, GruSpec, Lstm, LstmSpec, Recurrent};
 
+#[doc(hidden)]
+#[allow(deprecated)]
+pub use crate::deprecated::layers::*;
 pub use crate::dropout::{dropout, DropoutSpec, KeyedDropout};
 pub use candle_nn::rnn::{GRUState, LSTMState};
 pub use candle_nn::{BatchNorm, Conv1d, Conv2d, Embedding, Linear, RNN};
