@@ -101,11 +101,31 @@ struct Held {
     tensor: Tensor,
     global: Shape,
     shard: Option<Shard>,
-    scheme: Scheme,
-    version: u32,
     dtype: DType,
-    /// The index of the rule that chose the scheme.
-    rule: Option<usize>,
+    made: Made,
+}
+
+/// Where a held tensor's values came from.
+enum Made {
+    /// Generated from its keyed stream.
+    Generated {
+        scheme: Scheme,
+        version: u32,
+        /// The index of the rule that chose the scheme.
+        rule: Option<usize>,
+    },
+    /// Taken from the pretrained checkpoint of this index in
+    /// [`Inner::checkpoints`].
+    Loaded(usize),
+}
+
+/// Where a parameter of a [`KeyedVars`] came from ([`KeyedVars::sources`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Generated from its keyed stream (its record is in [`KeyedVars::provenance`]).
+    Generated,
+    /// Read from this pretrained checkpoint ([`KeyedVars::pretrained`]).
+    Checkpoint(std::path::PathBuf),
 }
 
 struct State {
@@ -129,9 +149,19 @@ struct Inner {
     /// What was made, by path (hashbrown, for a lookup and an insertion with
     /// one hash and no key copy on a hit).
     held: hashbrown::HashMap<String, Held>,
+    /// The files given to [`KeyedVars::pretrained`], in order.
+    checkpoints: Vec<std::path::PathBuf>,
+    /// Their tensors, by path, with the index of the file that holds each.
+    pretrained: HashMap<String, (Tensor, usize)>,
 }
 
 impl State {
+    /// Whether `path` was made, or is in a pretrained checkpoint.
+    fn contains(&self, path: &str) -> bool {
+        let inner = self.lock();
+        inner.held.contains_key(path) || inner.pretrained.contains_key(path)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while the lock is held leaves whole entries only: the maps
         // stay usable.
@@ -234,6 +264,72 @@ impl KeyedVars {
         Ok(self.shapes(seen))
     }
 
+    /// Takes the tensors of a pretrained safetensors checkpoint: a parameter the
+    /// file holds is read from it (converted to the builder's dtype and device;
+    /// a tensor-parallel rank reads its slice), every other one is generated
+    /// from its keyed stream as without it. Fine-tuning a pretrained model
+    /// with a new head is one call: the head's values depend on the seed and
+    /// its path alone, never on what else the process did. A request whose
+    /// shape differs from the checkpoint's is an error naming the parameter,
+    /// the file and both shapes. Call it once per file of a sharded checkpoint
+    /// (a path in two files is an error). [`KeyedVars::sources`] says where
+    /// each parameter came from, [`KeyedVars::unused_pretrained`] what no
+    /// request took.
+    pub fn pretrained(self, file: impl AsRef<std::path::Path>) -> crate::Result<Self> {
+        let file = file.as_ref();
+        let tensors = candle_core::safetensors::load(file, &Device::Cpu).map_err(|e| {
+            crate::Error::Candle(e.context(format!("reading the pretrained checkpoint `{}`", file.display())))
+        })?;
+        {
+            let mut inner = self.state.lock();
+            let index = inner.checkpoints.len();
+            for (path, tensor) in tensors {
+                if let Some((_, other)) = inner.pretrained.get(&path) {
+                    return Err(crate::Error::Candle(candle_core::Error::Msg(format!(
+                        "parameter `{path}` is in two pretrained checkpoints: `{}` and `{}`",
+                        inner.checkpoints[*other].display(),
+                        file.display()
+                    ))));
+                }
+                inner.pretrained.insert(path, (tensor, index));
+            }
+            inner.checkpoints.push(file.to_owned());
+        }
+        Ok(self)
+    }
+
+    /// Where each parameter made so far came from, sorted by path.
+    pub fn sources(&self) -> Vec<(String, Source)> {
+        let inner = self.state.lock();
+        let mut v: Vec<(String, Source)> = inner
+            .held
+            .iter()
+            .map(|(path, h)| {
+                let source = match h.made {
+                    Made::Generated { .. } => Source::Generated,
+                    Made::Loaded(file) => Source::Checkpoint(inner.checkpoints[file].clone()),
+                };
+                (path.clone(), source)
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// The tensors of the pretrained checkpoints that no request has taken
+    /// (transformers' "unexpected keys"), sorted.
+    pub fn unused_pretrained(&self) -> Vec<String> {
+        let inner = self.state.lock();
+        let mut v: Vec<String> = inner
+            .pretrained
+            .keys()
+            .filter(|path| !inner.held.contains_key(path.as_str()))
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Adds init rules after those already given: for each parameter the first
     /// matching rule decides the scheme, ahead of candle's hint. Give your own
     /// rules before a recipe's to override it.
@@ -332,17 +428,20 @@ impl KeyedVars {
         let mut records: Vec<Provenance> = inner
             .held
             .iter()
-            .map(|(path, h)| {
-                Provenance::new(
-                    path,
-                    h.global.dims(),
-                    dtype_name(h.dtype),
-                    &h.scheme,
-                    h.version,
-                    self.state.seed,
-                    self.state.trainable,
-                )
-                .with_rule(h.rule.map(|i| labels[i].clone()))
+            .filter_map(|(path, h)| match &h.made {
+                Made::Generated { scheme, version, rule } => Some(
+                    Provenance::new(
+                        path,
+                        h.global.dims(),
+                        dtype_name(h.dtype),
+                        scheme,
+                        *version,
+                        self.state.seed,
+                        self.state.trainable,
+                    )
+                    .with_rule(rule.map(|i| labels[i].clone())),
+                ),
+                Made::Loaded(_) => None,
             })
             .collect();
         records.sort_by(|a, b| a.path.cmp(&b.path));
@@ -407,8 +506,25 @@ impl State {
             rules,
             hits,
             held,
+            checkpoints,
+            pretrained,
         } = &mut *guard;
-        let global = match shapes.get(path) {
+        let loaded = pretrained.get(path);
+        let declared_shape = match loaded {
+            Some((tensor, file)) => {
+                if !(sharded && requested.dims().is_empty()) && tensor.dims() != requested.dims() {
+                    candle_core::bail!(
+                        "parameter `{path}` is requested with shape {:?}, but the checkpoint `{}` has it with shape {:?}",
+                        requested.dims(),
+                        checkpoints[*file].display(),
+                        tensor.dims()
+                    );
+                }
+                Some(tensor.shape())
+            }
+            None => shapes.get(path),
+        };
+        let global = match declared_shape {
             // Candle's sharded idiom: `()` stands for the checkpoint's shape.
             Some(declared) if sharded && requested.dims().is_empty() => declared.clone(),
             Some(declared) if *declared != requested => candle_core::bail!(
@@ -444,6 +560,34 @@ impl State {
             None => None,
             Some(s) => Some(shard_region(path, global.dims(), s)?),
         };
+        if let Some((tensor, file)) = loaded {
+            let mut tensor = tensor.clone();
+            for (dim, range) in region.iter().flatten().enumerate() {
+                if range.len() != tensor.dim(dim)? {
+                    tensor = tensor.narrow(dim, range.start, range.len())?;
+                }
+            }
+            let tensor = tensor.to_dtype(dtype)?.to_device(dev)?;
+            let tensor = if self.trainable {
+                let var = Var::from_tensor(&tensor)?;
+                self.varmap
+                    .data()
+                    .lock()
+                    .expect("varmap lock")
+                    .insert(path.to_owned(), var.clone());
+                var.as_tensor().clone()
+            } else {
+                tensor
+            };
+            slot.insert(Held {
+                tensor: tensor.clone(),
+                global,
+                shard,
+                dtype,
+                made: Made::Loaded(*file),
+            });
+            return Ok(tensor);
+        }
         let (scheme, rule, rule_version) = match rules.find(path) {
             Some((i, r)) => {
                 hits[i] += 1;
@@ -483,10 +627,8 @@ impl State {
             tensor: tensor.clone(),
             global,
             shard,
-            scheme,
-            version,
             dtype,
-            rule,
+            made: Made::Generated { scheme, version, rule },
         });
         Ok(tensor)
     }
@@ -545,9 +687,18 @@ impl SimpleBackend for KeyedBackend {
         self.0.get(name, s, Via::Hint(h), dtype, dev)
     }
 
-    fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
-        match self.0.lock().held.get(name) {
-            Some(h) => Ok(h.tensor.clone()),
+    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let pretrained_shape = {
+            let inner = self.0.lock();
+            if let Some(h) = inner.held.get(name) {
+                return Ok(h.tensor.clone());
+            }
+            inner.pretrained.get(name).map(|(t, _)| t.shape().clone())
+        };
+        match pretrained_shape {
+            Some(shape) => self
+                .0
+                .get(name, shape, Via::Hint(candle_nn::Init::Const(0.0)), dtype, dev),
             None => candle_core::bail!(
                 "parameter `{name}` has not been created yet, and keyed streams need its shape: use `get` with a shape"
             ),
@@ -555,7 +706,7 @@ impl SimpleBackend for KeyedBackend {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.lock().held.contains_key(name)
+        self.0.contains(name)
     }
 }
 
@@ -581,6 +732,6 @@ impl Backend for KeyedShardedBackend {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.lock().held.contains_key(name)
+        self.0.contains(name)
     }
 }
