@@ -408,3 +408,50 @@ fn bench_quick_runs_every_table() {
         assert!(r.stdout.contains(needle), "no `{needle}` in\n{}", r.stdout);
     }
 }
+
+/// The rows `repro sample` prints, as words.
+fn sample_rows(init: &str, shape: &str, slice: Option<&str>) -> Vec<Vec<String>> {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+        &"sample",
+        &"--seed",
+        &"1",
+        &"--path",
+        &"w",
+        &"--format",
+        &"bits",
+        &"--shape",
+        &shape,
+        &"--init",
+        &init,
+    ];
+    let slice_arg;
+    if let Some(s) = slice {
+        slice_arg = s.to_owned();
+        args.push(&"--slice");
+        args.push(&slice_arg);
+    }
+    let r = repro(&args);
+    assert_eq!(r.code, 0, "{init} {shape} {slice:?}: {}", r.stderr);
+    r.stdout
+        .lines()
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn a_slice_of_a_whole_tensor_scheme_is_the_same_elements_of_the_whole() {
+    for init in ["orthogonal()", "sparse(0.5)"] {
+        let whole = sample_rows(init, "12,9", None);
+        assert_eq!((whole.len(), whole[0].len()), (12, 9), "{init}");
+        for (slice, rows, cols) in [
+            ("2:4,7:8", 2..4, 7..8),
+            ("5,3", 5..6, 3..4),
+            ("11:12,8:9", 11..12, 8..9),
+            ("0:12,0:1", 0..12, 0..1),
+            ("3:7,2:6", 3..7, 2..6),
+        ] {
+            let want: Vec<Vec<String>> = whole[rows].iter().map(|r| r[cols.clone()].to_vec()).collect();
+            assert_eq!(sample_rows(init, "12,9", Some(slice)), want, "{init} --slice {slice}");
+        }
+    }
+}
