@@ -560,3 +560,40 @@ fn explain_checks_a_large_tensor_in_bounded_memory() {
     assert!(differing > n as u64 - 1000, "{differing}");
     assert_eq!(v["blake3"], Digest::of(&vec![0u8; 4 * n]).to_string());
 }
+
+#[test]
+fn lock_refuses_to_write_over_its_standard_input() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let before = fs::read(&ck).unwrap();
+    let hard = d.path().join("hard.safetensors");
+    fs::hard_link(&ck, &hard).unwrap();
+    for input in ["-", "/dev/stdin"] {
+        for out in [&ck, &hard] {
+            let r = run(repro()
+                .args(["lock", input, "-o"])
+                .arg(out)
+                .stdin(fs::File::open(&ck).unwrap()));
+            assert_eq!(
+                r.status.code(),
+                Some(2),
+                "{input} -o {}: {}",
+                out.display(),
+                text(&r.stderr)
+            );
+            assert!(
+                text(&r.stderr).contains("is the input") && text(&r.stderr).contains("would destroy it"),
+                "{}",
+                text(&r.stderr)
+            );
+            assert_eq!(fs::read(&ck).unwrap(), before, "{input} -o {}", out.display());
+        }
+    }
+    // Another file on standard input is fine.
+    let other = checkpoint_in(d.path(), "other.safetensors", 4, 2, 2);
+    let r = run(repro()
+        .args(["lock", "-", "-o"])
+        .arg(d.path().join("other.lock"))
+        .stdin(fs::File::open(&other).unwrap()));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+}
