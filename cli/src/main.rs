@@ -46,11 +46,5 @@ fn main() -> ExitCode {
         Command::Lock(args) => return lock::main(&args),
         Command::Explain(args) => return explain::main(&args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    report::exit(result.map(|()| true))
 }

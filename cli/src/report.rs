@@ -17,10 +17,21 @@ pub fn exit(result: Result<bool, String>) -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {}", terminal_safe(&e));
+            report(&e);
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes `error: {e}` on standard error. A closed standard error is no
+/// reason to panic: the exit code still tells.
+pub fn report(e: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {}", terminal_safe(e));
+}
+
+/// A note on standard error (as [`report`], errors writing it are ignored).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", terminal_safe(text));
 }
 
 /// An error as the user reads it: the file first, and for a lockfile its line

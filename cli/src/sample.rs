@@ -8,6 +8,7 @@ use reproducible::stream::Stream;
 use reproducible::Scheme;
 
 use crate::pieces;
+use crate::report::note;
 
 /// Arguments of `repro sample`.
 #[derive(Debug, clap::Args)]
@@ -45,7 +46,7 @@ pub struct Args {
 /// The kernel path used goes to standard error, the values to `out`.
 pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
     let path = crate::kernel::choose(args.kernel.as_deref())?;
-    eprintln!("kernel path: {path}");
+    note(&format!("kernel path: {path}"));
     let shape = parse_shape(&args.shape)?;
     let scheme: Scheme = args.init.parse().map_err(|e| format!("--init: {e}"))?;
     let region = args.slice.as_deref().map(|s| parse_slice(s, &shape)).transpose()?;

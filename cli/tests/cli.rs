@@ -455,3 +455,51 @@ fn a_slice_of_a_whole_tensor_scheme_is_the_same_elements_of_the_whole() {
         }
     }
 }
+
+#[test]
+fn a_closed_standard_error_is_exit_2_not_a_panic() {
+    let d = dir();
+    let ck = checkpoint(d.path(), "c.safetensors", 2, 1);
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let runs: [&[&str]; 4] = [
+        &["lock", "/nonexistent"],
+        &["diff", "/nonexistent", "/nonexistent2"],
+        &["explain", "/nonexistent", "w"],
+        &[
+            "sample",
+            "--seed",
+            "1",
+            "--path",
+            "w",
+            "--shape",
+            "4",
+            "--init",
+            "normal(0, 1)",
+        ],
+    ];
+    for args in runs {
+        // Standard error closed; standard output too (so the error is the one left to report).
+        let status = Command::new(env!("CARGO_BIN_EXE_repro"))
+            .args(args)
+            .stdout(closed())
+            .stderr(closed())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}");
+    }
+    // A command whose output is read, with standard error closed, still works.
+    let out = Command::new(env!("CARGO_BIN_EXE_repro"))
+        .arg("lock")
+        .arg(&ck)
+        .stderr(closed())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("# reproducible init lockfile"));
+}
