@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use candle_core::DType;
-use reproducible::error::closest;
+use reproducible::error::{closest, printable};
 use reproducible::generate::generate;
 use reproducible::manifest::Digest;
 use reproducible::math::erf_f64;
@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::input::open_checkpoint;
 use crate::pieces;
-use crate::report::{exit, message, print};
+use crate::report::{exit, message, print, shown};
 
 /// Arguments of `repro explain`.
 #[derive(Debug, clap::Args)]
@@ -78,15 +78,15 @@ const PIECE: usize = 1 << 20;
 /// with what the spec generates and take its statistics, then to bin it.
 fn investigate(args: &Args) -> Result<Report, String> {
     let checkpoint = open_checkpoint(&args.checkpoint)?;
-    let file = args.checkpoint.display();
+    let file = shown(&args.checkpoint);
     let Some(prov) = checkpoint.provenance(&args.path).cloned() else {
         let names: Vec<&str> = checkpoint.metadata().params.iter().map(|p| p.path.as_str()).collect();
         let hint = closest(&args.path, &names)
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();
-        return Err(format!("{file}: has no parameter `{}`{hint}", args.path));
+        return Err(format!("{file}: has no parameter `{}`{hint}", printable(&args.path)));
     };
-    let fail = |e: reproducible::Error| format!("{file}: parameter `{}`: {}", prov.path, message(e));
+    let fail = |e: reproducible::Error| format!("{file}: parameter `{}`: {}", printable(&prov.path), message(e));
     let scheme: Scheme = prov.scheme.parse().map_err(fail)?;
     let plan = scheme.plan(&prov.shape).map_err(fail)?;
     let dtype: DType = prov
@@ -387,7 +387,7 @@ fn report_text(args: &Args, r: &Report) -> String {
     let bins = &r.bins;
     let p = &r.prov;
     let mut s = String::new();
-    let _ = writeln!(s, "parameter `{}` in {}", p.path, args.checkpoint.display());
+    let _ = writeln!(s, "parameter `{}` in {}", p.path, shown(&args.checkpoint));
     let _ = writeln!(s, "  seed          {}", p.seed);
     let _ = writeln!(s, "  path          {}", p.path);
     let _ = writeln!(s, "  version       {}", p.version);

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use reproducible::checkpoint::{is_safetensors, StoredCheckpoint};
 use reproducible::manifest::Manifest;
 
-use crate::report::message;
+use crate::report::{message, shown};
 
 /// The most bytes read from an input that is not a checkpoint: a lockfile of
 /// a million parameters is about 300 MB.
@@ -37,7 +37,7 @@ impl Input {
                 regular: None,
             });
         }
-        let name = arg.display().to_string();
+        let name = shown(arg);
         let f = File::open(arg).map_err(|e| format!("{name}: reading: {e}"))?;
         let meta = f.metadata().map_err(|e| format!("{name}: reading: {e}"))?;
         if meta.is_dir() {

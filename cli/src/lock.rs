@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::input::load;
-use crate::report::{exit, manifest_json, message, print};
+use crate::report::{exit, manifest_json, message, print, shown};
 
 /// Arguments of `repro lock`.
 #[derive(Debug, clap::Args)]
@@ -56,11 +56,11 @@ fn refuse_input(input: &Path, output: &Path) -> Result<(), String> {
         let input = if stdin {
             "(standard input)".to_owned()
         } else {
-            input.display().to_string()
+            shown(input)
         };
         return Err(format!(
             "{}: is the input {input}: writing the lockfile there would destroy it; choose another -o",
-            output.display(),
+            shown(output),
         ));
     }
     Ok(())

@@ -503,3 +503,42 @@ fn a_closed_standard_error_is_exit_2_not_a_panic() {
         .unwrap()
         .starts_with("# reproducible init lockfile"));
 }
+
+#[test]
+fn file_names_and_paths_in_errors_are_escaped() {
+    let d = dir();
+    let hostile = "\u{1b}]0;pwned\u{7}\nerror: fake";
+    let r = repro(&[
+        &"sample", &"--seed", &"1", &"--path", &hostile, &"--shape", &"4", &"--init", &"eye()",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| !l.starts_with("kernel path")).collect();
+    assert_eq!(errors.len(), 1, "{:?}", r.stderr);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'),
+        "{:?}",
+        r.stderr
+    );
+    assert!(
+        errors[0].contains(r"\u{1b}]0;pwned\u{7}\nerror: fake"),
+        "{:?}",
+        r.stderr
+    );
+
+    // A file name holding a newline and an escape, in every command's errors.
+    let file = d.path().join("bad\n\u{1b}[2Jname.lock");
+    std::fs::write(&file, "lockfile = 2\n").unwrap();
+    let ck = checkpoint(d.path(), "ok.safetensors", 2, 1);
+    for args in [
+        vec![&"lock" as &dyn AsRef<std::ffi::OsStr>, &file],
+        vec![&"diff", &file, &ck],
+        vec![&"explain", &file, &"weight"],
+        vec![&"lock", &ck, &"-o", &d.path().join("missing\ndir").join("x.lock")],
+    ] {
+        let r = repro(&args);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{:?}", r.stderr);
+        assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+        assert!(r.stderr.contains(r"\n"), "{:?}", r.stderr);
+    }
+}
