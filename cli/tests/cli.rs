@@ -505,6 +505,35 @@ fn a_closed_standard_error_is_exit_2_not_a_panic() {
 }
 
 #[test]
+fn a_malformed_lockfile_line_is_quoted_short() {
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let whole = std::fs::read_to_string(&good).unwrap();
+    let long = "x".repeat(1 << 20);
+    for (name, bad) in [
+        ("no-equals.lock", whole.replace("trainable = true", &long)),
+        (
+            "value.lock",
+            whole.replace("trainable = true", &format!("trainable = true {long}")),
+        ),
+        ("key.lock", whole.replace("trainable = true", &format!("{long} = 1"))),
+        (
+            "word.lock",
+            whole.replace("trainable = true", &format!("trainable = {long}")),
+        ),
+        ("table.lock", whole.replace("[[param]]", &format!("[{long}]"))),
+    ] {
+        let file = d.path().join(name);
+        std::fs::write(&file, bad).unwrap();
+        let r = repro(&[&"lock", &file]);
+        assert_eq!(r.code, 2, "{name}");
+        assert!(r.stderr.len() < 600, "{name}: {} bytes of error", r.stderr.len());
+        assert!(r.stderr.contains("xxxxxxxx"), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(" bytes)"), "{name}: {}", r.stderr);
+    }
+}
+
+#[test]
 fn file_names_and_paths_in_errors_are_escaped() {
     let d = dir();
     let hostile = "\u{1b}]0;pwned\u{7}\nerror: fake";
