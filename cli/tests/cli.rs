@@ -571,3 +571,15 @@ fn file_names_and_paths_in_errors_are_escaped() {
         assert!(r.stderr.contains(r"\n"), "{:?}", r.stderr);
     }
 }
+
+#[test]
+fn a_lockfile_may_start_with_a_byte_order_mark() {
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let whole = std::fs::read_to_string(&good).unwrap();
+    // Editors on Windows start files with one: it is no part of the text.
+    let bom = d.path().join("bom.lock");
+    std::fs::write(&bom, format!("\u{feff}{whole}")).unwrap();
+    let r = repro(&[&"diff", &bom, &good]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}

@@ -91,6 +91,8 @@ const PARAM_KEYS: [&str; 11] = [
 /// Parses lockfile text; `file` names it in errors. Every error names the line;
 /// nothing panics on any input.
 pub fn parse(text: &str, file: &str) -> Result<Manifest> {
+    // A byte order mark, as some editors write, is no part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Reasons quote the file, whose text must not reach a terminal raw.
     let err = |line: usize, reason: String| named_error(file, Some(line), printable(&capped(reason)).into_owned());
     let mut parser = Parser {
