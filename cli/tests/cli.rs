@@ -583,3 +583,21 @@ fn a_lockfile_may_start_with_a_byte_order_mark() {
     let r = repro(&[&"diff", &bom, &good]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
+
+#[test]
+fn lockfile_integers_have_no_leading_zeros() {
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let whole = std::fs::read_to_string(&good).unwrap();
+    // As in TOML: `01` is not an integer.
+    for (from, to) in [
+        ("model_version = 1", "model_version = 01"),
+        ("\nversion = 1", "\nversion = 001"),
+    ] {
+        let bad = d.path().join("zeros.lock");
+        std::fs::write(&bad, whole.replacen(from, to, 1)).unwrap();
+        let r = repro(&[&"diff", &bad, &good]);
+        assert_eq!(r.code, 2, "{to}: {}", r.stderr);
+        assert!(r.stderr.contains("leading zero"), "{to}: {}", r.stderr);
+    }
+}

@@ -472,6 +472,10 @@ fn parse_int(text: &str) -> std::result::Result<u64, String> {
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{shown} is not a non-negative integer"));
     }
+    // As in TOML: `01` is no integer (nor octal).
+    if text.len() > 1 && text.starts_with('0') {
+        return Err(format!("{shown} has a leading zero; write it without"));
+    }
     text.parse::<u64>()
         .map_err(|_| format!("{shown} is too large (at most {})", u64::MAX))
 }
