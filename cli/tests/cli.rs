@@ -573,6 +573,34 @@ fn file_names_and_paths_in_errors_are_escaped() {
 }
 
 #[test]
+fn a_header_over_the_size_limit_is_reported_as_such_by_every_command() {
+    let d = dir();
+    let file = d.path().join("huge-header.safetensors");
+    let mut bytes = 200_000_000u64.to_le_bytes().to_vec();
+    bytes.extend_from_slice(br#"{"__metadata__":{}}"#);
+    std::fs::write(&file, &bytes).unwrap();
+    let ck = checkpoint(d.path(), "ok.safetensors", 2, 1);
+    for args in [
+        vec![&"lock" as &dyn AsRef<std::ffi::OsStr>, &file],
+        vec![&"diff", &file, &ck],
+        vec![&"explain", &file, &"weight"],
+    ] {
+        let r = repro(&args);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("200000000") && r.stderr.contains("over the limit of 100000000 bytes"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("NUL") && !r.stderr.contains("truncated"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn a_lockfile_may_start_with_a_byte_order_mark() {
     let d = dir();
     let good = lockfile(d.path(), "good.lock", 2, 1);

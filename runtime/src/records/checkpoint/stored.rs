@@ -18,12 +18,13 @@ use crate::provenance::Provenance;
 const MAX_HEADER: u64 = 100_000_000;
 
 /// Whether `head`, the first 9 bytes of a file, starts a safetensors file: an
-/// 8-byte little-endian header length within safetensors' limit, then `{`.
-/// Lockfiles (text) never start so, so this tells the two apart whatever the
-/// rest holds: a truncated checkpoint is still a checkpoint, for its reader
-/// to reject as one.
+/// 8-byte little-endian header length, then `{`. Any length below 2^56
+/// (safetensors' limit and far beyond) holds a zero byte, which text never
+/// does: lockfiles never start so, so this tells the two apart whatever the
+/// rest holds. A truncated checkpoint, or one whose header is over the limit,
+/// is still a checkpoint, for its reader to reject as one.
 pub fn is_safetensors(head: &[u8]) -> bool {
-    head.len() >= 9 && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) <= MAX_HEADER && head[8] == b'{'
+    head.len() >= 9 && head[..8].contains(&0) && head[8] == b'{'
 }
 
 /// A safetensors header: the tensors it describes, where their data lies,
@@ -54,8 +55,16 @@ impl Header {
                 "not a safetensors file: {got} bytes, too short for a header"
             )));
         }
+        let text = !n.contains(&0);
         let n = u64::from_le_bytes(n);
-        if n > MAX_HEADER || file_len.is_some_and(|len| n > len - 8) {
+        if n > MAX_HEADER {
+            return Err(err(if text {
+                format!("not a safetensors file: its first 8 bytes, read as a header length, are {n}, over the limit of {MAX_HEADER} bytes")
+            } else {
+                format!("its header is {n} bytes long, over the limit of {MAX_HEADER} bytes (safetensors' own)")
+            }));
+        }
+        if file_len.is_some_and(|len| n > len - 8) {
             let size = file_len.map(|len| format!(" in a {len}-byte file")).unwrap_or_default();
             return Err(err(format!(
                 "truncated or not a safetensors file: its first 8 bytes announce a {n}-byte header{size}"
