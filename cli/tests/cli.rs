@@ -629,3 +629,30 @@ fn lockfile_integers_have_no_leading_zeros() {
         assert!(r.stderr.contains("leading zero"), "{to}: {}", r.stderr);
     }
 }
+
+#[test]
+fn scheme_integers_are_plain_decimals() {
+    for init in ["dirac(groups=+2)", "dirac(+1)", "dirac(groups=-0)"] {
+        let r = repro(&[
+            &"sample", &"--seed", &"1", &"--path", &"w", &"--shape", &"4,4,3", &"--init", &init,
+        ]);
+        assert_eq!(r.code, 2, "{init}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("`groups` must be a non-negative integer"),
+            "{init}: {}",
+            r.stderr
+        );
+    }
+    let r = repro(&[
+        &"sample",
+        &"--seed",
+        &"1",
+        &"--path",
+        &"w",
+        &"--shape",
+        &"4,4,3",
+        &"--init",
+        &"dirac(groups=2)",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
