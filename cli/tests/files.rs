@@ -597,3 +597,77 @@ fn lock_refuses_to_write_over_its_standard_input() {
         .stdin(fs::File::open(&other).unwrap()));
     assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
 }
+
+#[test]
+fn long_output_names_are_written_and_other_targets_temporary_files_kept() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = lock::render(&Manifest::from_checkpoint(&ck).unwrap());
+    // The longest name a file may have.
+    for len in [231, 232, 250, 255] {
+        let name = format!("{}.lock", "n".repeat(len - 5));
+        let out = d.path().join(&name);
+        let r = run(repro().arg("lock").arg(&ck).arg("-o").arg(&out));
+        assert_eq!(r.status.code(), Some(0), "{len}: {}", text(&r.stderr));
+        assert_eq!(fs::read_to_string(&out).unwrap(), want);
+        fs::remove_file(&out).unwrap();
+    }
+    // Abandoned temporary files of `x.lock` are swept; those of `x.lock.bak`,
+    // and files that merely look alike, are not.
+    let mine = d.path().join(".x.lock.AbCdEf123456.repro-tmp");
+    let others = [
+        ".x.lock.bak.AbCdEf123456.repro-tmp",
+        ".x.lock.old.repro-tmp",
+        ".x.lock.AbCdEf12345.repro-tmp",
+        ".x.lock.AbCdEf-23456.repro-tmp",
+    ];
+    fs::write(&mine, "abandoned").unwrap();
+    for o in others {
+        fs::write(d.path().join(o), "someone else's").unwrap();
+    }
+    let r = run(repro().arg("lock").arg(&ck).arg("-o").arg(d.path().join("x.lock")));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(!mine.exists());
+    for o in others {
+        assert!(d.path().join(o).exists(), "{o} was removed");
+    }
+}
+
+#[test]
+fn a_relative_output_is_written_from_a_working_directory_deeper_than_path_max() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = lock::render(&Manifest::from_checkpoint(&ck).unwrap());
+    // 24 levels of 200-byte names: about 4.8 KB of working directory.
+    let level = "d".repeat(200);
+    let script = format!(
+        "for i in $(seq 24); do mkdir {level} && cd -P {level} || exit 9; done; \
+         \"$0\" lock \"$1\" -o out.lock && \"$0\" lock out.lock -o again.lock && cat again.lock"
+    );
+    let r = run(Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_repro"))
+        .arg(&ck)
+        .current_dir(d.path()));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert_eq!(text(&r.stdout), want);
+}
+
+#[test]
+fn output_to_dev_stdout_streams_into_a_pipe() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = lock::render(&Manifest::from_checkpoint(&ck).unwrap());
+    let r = run(repro()
+        .arg("lock")
+        .arg(&ck)
+        .args(["-o", "/dev/stdout"])
+        .stdout(Stdio::piped()));
+    assert_eq!(
+        (r.status.code(), text(&r.stdout)),
+        (Some(0), want),
+        "{}",
+        text(&r.stderr)
+    );
+}
