@@ -599,6 +599,54 @@ fn lock_refuses_to_write_over_its_standard_input() {
 }
 
 #[test]
+fn catchable_signals_during_a_write_leave_no_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let d = dir();
+    let big = d.path().join("big.lock");
+    lock::write(&big, &big_manifest(100_000)).unwrap();
+    let out = d.path().join("out.lock");
+    for (signal, name) in [(2, "INT"), (15, "TERM"), (1, "HUP")] {
+        let mut caught = 0;
+        for _ in 0..50 {
+            let mut child = repro().arg("lock").arg(&big).arg("-o").arg(&out).spawn().unwrap();
+            // Wait for the temporary file to appear, then signal the writer.
+            let start = Instant::now();
+            while leftovers(d.path(), &["big.lock", "out.lock"]).is_empty()
+                && child.try_wait().unwrap().is_none()
+                && start.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::yield_now();
+            }
+            // The writer may have finished meanwhile: then there is no one to signal.
+            let _ = Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(child.id().to_string())
+                .stderr(Stdio::null())
+                .status();
+            let status = child.wait().unwrap();
+            assert_eq!(
+                leftovers(d.path(), &["big.lock", "out.lock"]),
+                Vec::<String>::new(),
+                "SIG{name}"
+            );
+            if status.success() {
+                continue;
+            }
+            // Killed by the signal, as a shell reports it.
+            assert_eq!(status.signal(), Some(signal), "SIG{name}: {status:?}");
+            caught += 1;
+            if out.exists() {
+                assert_eq!(lock::read(&out).unwrap().len(), 100_000);
+            }
+            if caught == 3 {
+                break;
+            }
+        }
+        assert!(caught > 0, "SIG{name} never arrived during a write");
+    }
+}
+
+#[test]
 fn long_output_names_are_written_and_other_targets_temporary_files_kept() {
     let d = dir();
     let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);

@@ -19,11 +19,14 @@
 //!   long. A writer checks, once it holds its lock, that its file was not
 //!   removed by such a cleanup in the instant between creating and locking it
 //!   (and makes another if it was).
+//! * A program that ends on a signal calls [`remove_unfinished`] first: it
+//!   removes the temporary files being written then, and none is made after.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The suffix of our temporary files.
 const SUFFIX: &str = ".repro-tmp";
@@ -121,6 +124,37 @@ fn replace(target: &Path, bytes: &[u8], old: Option<&fs::Metadata>) -> io::Resul
     Ok(())
 }
 
+/// The temporary files being written, each with the identity of its file:
+/// what [`remove_unfinished`] removes. A file is listed before anyone can see
+/// it and delisted as it is renamed, both under this lock.
+static UNFINISHED: Mutex<Vec<(PathBuf, Identity)>> = Mutex::new(Vec::new());
+
+fn unfinished() -> MutexGuard<'static, Vec<(PathBuf, Identity)>> {
+    // The list stays consistent whatever panicked while holding it.
+    UNFINISHED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes every temporary file this process is writing, and blocks every
+/// write from then on (none can start a file or finish one): for a program
+/// about to end on a signal, which should not leave a full-size temporary
+/// file behind. Returns the number of files removed. Safe to call from any
+/// thread, but not from a signal handler itself (it takes a lock): a signal
+/// thread such as `signal-hook`'s iterator's is the place.
+pub fn remove_unfinished() -> usize {
+    let list = unfinished();
+    let mut removed = 0;
+    for (path, id) in list.iter() {
+        // Only the file we made: the name may have been taken over since.
+        let ours = fs::symlink_metadata(path).is_ok_and(|m| identity(&m) == *id);
+        if ours && fs::remove_file(path).is_ok() {
+            removed += 1;
+        }
+    }
+    // Held until the process ends: a write that gets this far waits for it.
+    std::mem::forget(list);
+    removed
+}
+
 /// A temporary file of ours: removed when dropped, unless persisted.
 struct Temporary {
     path: PathBuf,
@@ -130,8 +164,9 @@ struct Temporary {
 }
 
 impl Temporary {
-    /// A new file in `dir`, created exclusively.
+    /// A new file in `dir`, created exclusively, listed as unfinished.
     fn create(dir: &Path, prefix: &OsStr, mode: u32) -> io::Result<Self> {
+        let mut list = unfinished();
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -150,6 +185,7 @@ impl Temporary {
             match options.open(&path) {
                 Ok(file) => {
                     let id = identity(&file.metadata()?);
+                    list.push((path.clone(), id));
                     return Ok(Self {
                         path,
                         file,
@@ -169,18 +205,22 @@ impl Temporary {
 
     /// Renames the file over `target`.
     fn persist(mut self, target: &Path) -> io::Result<()> {
+        let list = unfinished();
         fs::rename(&self.path, target)?;
         self.persisted = true;
+        drop(list);
         Ok(())
     }
 }
 
 impl Drop for Temporary {
     fn drop(&mut self) {
+        let mut list = unfinished();
         // Only our file: a cleanup may have removed it and another taken the name.
         if !self.persisted && still_named(self).unwrap_or(false) {
             let _ = fs::remove_file(&self.path);
         }
+        list.retain(|(p, id)| !(p == &self.path && *id == self.id));
     }
 }
 
