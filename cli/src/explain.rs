@@ -77,8 +77,12 @@ const PIECE: usize = 1 << 20;
 /// Reads the stored tensor twice, piece by piece: first to hash it, compare it
 /// with what the spec generates and take its statistics, then to bin it.
 fn investigate(args: &Args) -> Result<Report, String> {
-    let checkpoint = open_checkpoint(&args.checkpoint)?;
-    let file = shown(&args.checkpoint);
+    let checkpoint = open_checkpoint(&args.checkpoint, &args.path)?;
+    let file = if args.checkpoint.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        shown(&args.checkpoint)
+    };
     let Some(prov) = checkpoint.provenance(&args.path).cloned() else {
         let names: Vec<&str> = checkpoint.metadata().params.iter().map(|p| p.path.as_str()).collect();
         let hint = closest(&args.path, &names)
@@ -98,7 +102,7 @@ fn investigate(args: &Args) -> Result<Report, String> {
     // Orthogonal and sparse are whole-tensor computations: regenerated once.
     let budget = if plan.is_elementwise() { PIECE } else { usize::MAX };
     let size = dtype.size_in_bytes();
-    let mut reader = checkpoint.tensor_reader(&prov.path).map_err(message)?;
+    let mut reader = checkpoint.tensor_reader(&prov.path)?;
     let mut hasher = blake3::Hasher::new();
     let (mut at, mut differing, mut first, mut stats) = (0usize, 0usize, None, Stats::default());
     pieces::for_each(&whole, budget, |piece| -> Result<(), String> {
@@ -119,7 +123,7 @@ fn investigate(args: &Args) -> Result<Report, String> {
     })?;
     let mut bins = Histogram::new(&plan, &stats, usize::from(args.bins));
     if let Some(h) = bins.as_mut() {
-        let mut reader = checkpoint.tensor_reader(&prov.path).map_err(message)?;
+        let mut reader = checkpoint.tensor_reader(&prov.path)?;
         pieces::for_each(&whole, PIECE, |piece| -> Result<(), String> {
             let n: usize = piece.region.iter().map(|r| r.len()).product();
             let stored = read_piece(&mut reader, n * size, &prov.path).map_err(|e| format!("{file}: {e}"))?;

@@ -719,3 +719,71 @@ fn output_to_dev_stdout_streams_into_a_pipe() {
         text(&r.stderr)
     );
 }
+
+#[test]
+fn explain_reads_standard_input_and_fifos() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = run(repro().args(["explain", "--json"]).arg(&ck).arg("weight"));
+    assert_eq!(want.status.code(), Some(0), "{}", text(&want.stderr));
+    let json = |o: &Output| {
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["file"] = serde_json::Value::Null;
+        v
+    };
+    for name in ["-", "/dev/stdin"] {
+        let r = run(repro()
+            .args(["explain", "--json", name, "weight"])
+            .stdin(fs::File::open(&ck).unwrap()));
+        assert_eq!(r.status.code(), Some(0), "{name}: {}", text(&r.stderr));
+        assert_eq!(json(&r), json(&want), "{name}");
+    }
+    // Through a pipe that a writer fills, and a named FIFO.
+    let mut child = repro()
+        .args(["explain", "--json", "-", "bias"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&fs::read(&ck).unwrap()).unwrap();
+    let r = child.wait_with_output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    let fifo = d.path().join("in.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = {
+        let (fifo, bytes) = (fifo.clone(), fs::read(&ck).unwrap());
+        std::thread::spawn(move || fs::write(fifo, bytes).unwrap())
+    };
+    let r = run(repro().args(["explain", "--json"]).arg(&fifo).arg("weight"));
+    writer.join().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert_eq!(json(&r), json(&want));
+    // A stream cut short, or with a missing parameter, is an error naming it.
+    let bytes = fs::read(&ck).unwrap();
+    let mut child = repro()
+        .args(["explain", "-", "weight"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&bytes[..bytes.len() - 3])
+        .unwrap();
+    let r = child.wait_with_output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        text(&r.stderr).contains("standard input: truncated"),
+        "{}",
+        text(&r.stderr)
+    );
+    let r = run(repro()
+        .args(["explain", "-", "wieght"])
+        .stdin(fs::File::open(&ck).unwrap()));
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r.stderr).contains("did you mean `weight`"), "{}", text(&r.stderr));
+}

@@ -337,6 +337,57 @@ impl StoredCheckpoint {
         }
     }
 
+    /// The metadata of a checkpoint read from a stream (a pipe, standard
+    /// input), and the stored bytes of its tensor `path` (`None` when it holds
+    /// no such tensor); `name` names it in errors. The stream is read once, to
+    /// its end: the header is validated as [`StoredCheckpoint::open`] does, a
+    /// stream that ends early or holds more than its header describes is an
+    /// error, and only the bytes of `path` are held.
+    pub fn read_tensor(r: &mut impl Read, name: &str, path: &str) -> Result<(Metadata, Option<Vec<u8>>)> {
+        let header = Header::read(r, name, None)?;
+        let checkpoint = Self::from_header(Path::new(name), header)?;
+        let truncated = || checkpoint.err("truncated: the data ends before its header says it does".into());
+        let reading = |e: std::io::Error| checkpoint.err(format!("reading: {e}"));
+        let skip = |r: &mut dyn Read, n: u64| -> Result<()> {
+            match std::io::copy(&mut (&mut *r).take(n), &mut std::io::sink()) {
+                Ok(got) if got == n => Ok(()),
+                Ok(_) => Err(truncated()),
+                Err(e) => Err(reading(e)),
+            }
+        };
+        let mut at = 0;
+        let bytes = match checkpoint.tensors.get(path) {
+            None => None,
+            Some(t) => {
+                skip(r, t.offsets.0)?;
+                let len = t.offsets.1 - t.offsets.0;
+                let mut bytes = Vec::new();
+                usize::try_from(len)
+                    .ok()
+                    .and_then(|n| bytes.try_reserve_exact(n).ok())
+                    .ok_or_else(|| {
+                        checkpoint.err(format!(
+                            "tensor `{}` ({len} bytes) does not fit in memory",
+                            printable(path)
+                        ))
+                    })?;
+                (&mut *r).take(len).read_to_end(&mut bytes).map_err(reading)?;
+                if bytes.len() as u64 != len {
+                    return Err(truncated());
+                }
+                at = t.offsets.1;
+                Some(bytes)
+            }
+        };
+        skip(r, checkpoint.data_len() - at)?;
+        let mut extra = [0u8; 1];
+        match r.read(&mut extra) {
+            Ok(0) => Ok((checkpoint.metadata, bytes)),
+            Ok(_) => Err(checkpoint.err("holds more bytes than its header describes".into())),
+            Err(e) => Err(reading(e)),
+        }
+    }
+
     /// Hashes the data section, read from `f` in file order.
     fn manifest_of_data(&self, f: &mut impl Read, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest> {
         let total = self.data_len();
