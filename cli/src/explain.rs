@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use candle_core::DType;
-use reproducible::error::closest;
+use reproducible::error::{closest, printable};
 use reproducible::generate::generate;
 use reproducible::manifest::Digest;
 use reproducible::math::erf_f64;
@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::input::open_checkpoint;
 use crate::pieces;
-use crate::report::{exit, message, print};
+use crate::report::{exit, message, print, shown};
 
 /// Arguments of `repro explain`.
 #[derive(Debug, clap::Args)]
@@ -77,16 +77,20 @@ const PIECE: usize = 1 << 20;
 /// Reads the stored tensor twice, piece by piece: first to hash it, compare it
 /// with what the spec generates and take its statistics, then to bin it.
 fn investigate(args: &Args) -> Result<Report, String> {
-    let checkpoint = open_checkpoint(&args.checkpoint)?;
-    let file = args.checkpoint.display();
+    let checkpoint = open_checkpoint(&args.checkpoint, &args.path)?;
+    let file = if args.checkpoint.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        shown(&args.checkpoint)
+    };
     let Some(prov) = checkpoint.provenance(&args.path).cloned() else {
         let names: Vec<&str> = checkpoint.metadata().params.iter().map(|p| p.path.as_str()).collect();
         let hint = closest(&args.path, &names)
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();
-        return Err(format!("{file}: has no parameter `{}`{hint}", args.path));
+        return Err(format!("{file}: has no parameter `{}`{hint}", printable(&args.path)));
     };
-    let fail = |e: reproducible::Error| format!("{file}: parameter `{}`: {}", prov.path, message(e));
+    let fail = |e: reproducible::Error| format!("{file}: parameter `{}`: {}", printable(&prov.path), message(e));
     let scheme: Scheme = prov.scheme.parse().map_err(fail)?;
     let plan = scheme.plan(&prov.shape).map_err(fail)?;
     let dtype: DType = prov
@@ -98,7 +102,7 @@ fn investigate(args: &Args) -> Result<Report, String> {
     // Orthogonal and sparse are whole-tensor computations: regenerated once.
     let budget = if plan.is_elementwise() { PIECE } else { usize::MAX };
     let size = dtype.size_in_bytes();
-    let mut reader = checkpoint.tensor_reader(&prov.path).map_err(message)?;
+    let mut reader = checkpoint.tensor_reader(&prov.path)?;
     let mut hasher = blake3::Hasher::new();
     let (mut at, mut differing, mut first, mut stats) = (0usize, 0usize, None, Stats::default());
     pieces::for_each(&whole, budget, |piece| -> Result<(), String> {
@@ -119,7 +123,7 @@ fn investigate(args: &Args) -> Result<Report, String> {
     })?;
     let mut bins = Histogram::new(&plan, &stats, usize::from(args.bins));
     if let Some(h) = bins.as_mut() {
-        let mut reader = checkpoint.tensor_reader(&prov.path).map_err(message)?;
+        let mut reader = checkpoint.tensor_reader(&prov.path)?;
         pieces::for_each(&whole, PIECE, |piece| -> Result<(), String> {
             let n: usize = piece.region.iter().map(|r| r.len()).product();
             let stored = read_piece(&mut reader, n * size, &prov.path).map_err(|e| format!("{file}: {e}"))?;
@@ -387,7 +391,7 @@ fn report_text(args: &Args, r: &Report) -> String {
     let bins = &r.bins;
     let p = &r.prov;
     let mut s = String::new();
-    let _ = writeln!(s, "parameter `{}` in {}", p.path, args.checkpoint.display());
+    let _ = writeln!(s, "parameter `{}` in {}", p.path, shown(&args.checkpoint));
     let _ = writeln!(s, "  seed          {}", p.seed);
     let _ = writeln!(s, "  path          {}", p.path);
     let _ = writeln!(s, "  version       {}", p.version);

@@ -2,17 +2,19 @@
 //! by content (one detection for all commands, `checkpoint::is_safetensors`),
 //! each read once, front to back (so pipes, FIFOs and `<(...)` work), `-` for
 //! standard input, and at most [`TEXT_LIMIT`] bytes of anything that is not a
-//! checkpoint.
+//! checkpoint. `explain`, which reads one tensor twice, reads a regular file
+//! where the header places the tensor, and holds the tensor of a stream.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use reproducible::checkpoint::{is_safetensors, StoredCheckpoint};
+use reproducible::checkpoint::{is_safetensors, Metadata, StoredCheckpoint};
 use reproducible::manifest::Manifest;
+use reproducible::provenance::Provenance;
 
-use crate::report::message;
+use crate::report::{message, shown};
 
 /// The most bytes read from an input that is not a checkpoint: a lockfile of
 /// a million parameters is about 300 MB.
@@ -37,7 +39,7 @@ impl Input {
                 regular: None,
             });
         }
-        let name = arg.display().to_string();
+        let name = shown(arg);
         let f = File::open(arg).map_err(|e| format!("{name}: reading: {e}"))?;
         let meta = f.metadata().map_err(|e| format!("{name}: reading: {e}"))?;
         if meta.is_dir() {
@@ -85,16 +87,64 @@ pub fn load(arg: &Path) -> Result<Manifest, String> {
     manifest.map_err(message)
 }
 
-/// Opens a checkpoint that is read by offset (`explain`): a regular file.
-pub fn open_checkpoint(arg: &Path) -> Result<StoredCheckpoint, String> {
-    let input = Input::open(arg)?;
-    if input.regular.is_none() {
-        return Err(format!(
-            "{}: needs a regular file: explain reads a tensor where the header places it, twice",
-            input.name
-        ));
+/// A checkpoint opened for reading one tensor (`explain`).
+pub enum Checkpoint {
+    /// A regular file, read where its header places the tensor.
+    File(StoredCheckpoint),
+    /// A stream (a pipe, a FIFO, `-`), read once: its metadata and the
+    /// tensor's bytes.
+    Stream {
+        name: String,
+        metadata: Metadata,
+        tensor: Option<Vec<u8>>,
+    },
+}
+
+impl Checkpoint {
+    /// The `reproducible` metadata.
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            Checkpoint::File(c) => c.metadata(),
+            Checkpoint::Stream { metadata, .. } => metadata,
+        }
     }
-    StoredCheckpoint::open(arg).map_err(message)
+
+    /// The provenance of `path`.
+    pub fn provenance(&self, path: &str) -> Option<&Provenance> {
+        self.metadata().params.iter().find(|p| p.path == path)
+    }
+
+    /// A reader of the stored bytes of the tensor `path`, front to back;
+    /// errors name the file.
+    pub fn tensor_reader(&self, path: &str) -> Result<Box<dyn Read + '_>, String> {
+        match self {
+            Checkpoint::File(c) => Ok(Box::new(c.tensor_reader(path).map_err(message)?)),
+            // The tensor asked for when it was read; every recorded parameter has one.
+            Checkpoint::Stream { name, tensor, .. } => match tensor {
+                Some(bytes) => Ok(Box::new(bytes.as_slice())),
+                None => Err(format!(
+                    "{name}: holds no tensor `{}`",
+                    reproducible::error::printable(path)
+                )),
+            },
+        }
+    }
+}
+
+/// Opens the checkpoint `arg` for the tensor `path`: a regular file by
+/// offset, anything else read once, holding that tensor (so a tensor read
+/// from a pipe must fit in memory).
+pub fn open_checkpoint(arg: &Path, path: &str) -> Result<Checkpoint, String> {
+    let Input {
+        name,
+        mut reader,
+        regular,
+    } = Input::open(arg)?;
+    if regular.is_some() {
+        return StoredCheckpoint::open(arg).map(Checkpoint::File).map_err(message);
+    }
+    let (metadata, tensor) = StoredCheckpoint::read_tensor(&mut reader, &name, path).map_err(message)?;
+    Ok(Checkpoint::Stream { name, metadata, tensor })
 }
 
 /// All of `r` (`size` bytes, if known), which must be text: at most [`TEXT_LIMIT`] bytes and no NUL

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::input::load;
-use crate::report::{exit, manifest_json, message, print};
+use crate::report::{exit, manifest_json, message, print, shown};
 
 /// Arguments of `repro lock`.
 #[derive(Debug, clap::Args)]
@@ -45,30 +45,51 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
     }
 }
 
-/// An error, before anything is read or written, when `output` is `input`
-/// (the same file under any name: a hard link or a symlink to it). Compared
-/// by device and inode, without opening either: opening a FIFO would block.
+/// An error, before anything is read or written, when `output` is the file
+/// read (under any name: a hard link, a symlink to it, or standard input
+/// redirected from it). Compared by device and inode, without opening either
+/// path: opening a FIFO would block.
 fn refuse_input(input: &Path, output: &Path) -> Result<(), String> {
-    if input.as_os_str() != "-" && same_file(input, output) {
+    let stdin = input.as_os_str() == "-";
+    let read = if stdin { stdin_identity() } else { identity(input) };
+    if read.is_some() && read == identity(output) {
+        let input = if stdin {
+            "(standard input)".to_owned()
+        } else {
+            shown(input)
+        };
         return Err(format!(
-            "{}: is the input {}: writing the lockfile there would destroy it; choose another -o",
-            output.display(),
-            input.display()
+            "{}: is the input {input}: writing the lockfile there would destroy it; choose another -o",
+            shown(output),
         ));
     }
     Ok(())
 }
 
+/// What tells two files apart: device and inode (`None` if `file` cannot be
+/// looked up, as an output that does not exist yet).
 #[cfg(unix)]
-fn same_file(a: &Path, b: &Path) -> bool {
+fn identity(file: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
-        _ => false,
-    }
+    std::fs::metadata(file).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// The identity of what standard input reads.
+#[cfg(unix)]
+fn stdin_identity() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    std::fs::File::from(fd).metadata().ok().map(|m| (m.dev(), m.ino()))
 }
 
 #[cfg(not(unix))]
-fn same_file(a: &Path, b: &Path) -> bool {
-    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
+fn identity(file: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(file).ok()
+}
+
+// Without file identities, standard input cannot be told apart from a file.
+#[cfg(not(unix))]
+fn stdin_identity() -> Option<PathBuf> {
+    None
 }

@@ -13,6 +13,8 @@ mod lock;
 mod pieces;
 mod report;
 mod sample;
+#[cfg(unix)]
+mod signals;
 
 /// Reproducible parameter initialisation, from the command line.
 #[derive(Debug, Parser)]
@@ -38,6 +40,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    #[cfg(unix)]
+    signals::install();
     let result = match cli.command {
         Command::Sample(args) => sample::run(&args, &mut std::io::stdout().lock()),
         Command::Bench(args) => bench::run(&args, &mut std::io::stdout().lock()),
@@ -46,11 +50,5 @@ fn main() -> ExitCode {
         Command::Lock(args) => return lock::main(&args),
         Command::Explain(args) => return explain::main(&args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    report::exit(result.map(|()| true))
 }

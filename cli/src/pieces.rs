@@ -48,7 +48,8 @@ pub fn for_each<E>(
             let k = (budget / row).max(1);
             let mut i = rows.start;
             while i < rows.end {
-                let j = (i + k).min(rows.end);
+                // A whole-tensor budget is `usize::MAX`: `i + k` would wrap.
+                let j = i.saturating_add(k).min(rows.end);
                 if r >= 2 {
                     piece[r - 2] = i..j;
                 }
@@ -137,11 +138,14 @@ mod tests {
                 }
             }
         }
-        for budget in [1, 2, 4, 5, 9, 15, 16, 1000] {
+        for budget in [1, 2, 4, 5, 9, 15, 16, 1000, usize::MAX] {
             assert_eq!(order(&shape, &region, budget), want, "budget {budget}");
         }
         let rank1 = vec![Range { start: 3, end: 9 }];
         assert_eq!(order(&[10], &rank1, 4), (3..9).collect::<Vec<_>>());
         assert_eq!(order(&[], &[], 4), [0]);
+        // Rows of one element, unbounded budget, rows starting past 0.
+        let column = [2..4, 7..8];
+        assert_eq!(order(&[12, 9], &column, usize::MAX), [25, 34]);
     }
 }

@@ -4,8 +4,10 @@
 
 use std::borrow::Cow;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
+use reproducible::error::printable;
 use reproducible::manifest::{Manifest, ParamRecord};
 use reproducible::Error;
 use serde_json::{json, Value};
@@ -17,27 +19,44 @@ pub fn exit(result: Result<bool, String>) -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {}", terminal_safe(&e));
+            report(&e);
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes `error: {e}` on standard error. A closed standard error is no
+/// reason to panic: the exit code still tells.
+pub fn report(e: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {}", terminal_safe(e));
+}
+
+/// A note on standard error (as [`report`], errors writing it are ignored).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", terminal_safe(text));
+}
+
+/// A file's name as messages show it: every control character escaped, the
+/// newline included (a name is one line).
+pub fn shown(file: &Path) -> String {
+    printable(&file.display().to_string()).into_owned()
 }
 
 /// An error as the user reads it: the file first, and for a lockfile its line
 /// as `file:line:`, the form editors and terminals turn into a link.
 pub fn message(e: Error) -> String {
     match e {
-        Error::Checkpoint { file, reason } => format!("{file}: {reason}"),
+        Error::Checkpoint { file, reason } => format!("{}: {reason}", printable(&file)),
         Error::Lockfile {
             file,
             line: Some(line),
             reason,
-        } => format!("{file}:{line}: {reason}"),
+        } => format!("{}:{line}: {reason}", printable(&file)),
         Error::Lockfile {
             file,
             line: None,
             reason,
-        } => format!("{file}: {reason}"),
+        } => format!("{}: {reason}", printable(&file)),
         other => other.to_string(),
     }
 }

@@ -3,11 +3,13 @@
 use std::io::Write;
 use std::ops::Range;
 
+use reproducible::error::printable;
 use reproducible::generate::{generate, Element};
 use reproducible::stream::Stream;
 use reproducible::Scheme;
 
 use crate::pieces;
+use crate::report::note;
 
 /// Arguments of `repro sample`.
 #[derive(Debug, clap::Args)]
@@ -45,9 +47,12 @@ pub struct Args {
 /// The kernel path used goes to standard error, the values to `out`.
 pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
     let path = crate::kernel::choose(args.kernel.as_deref())?;
-    eprintln!("kernel path: {path}");
+    note(&format!("kernel path: {path}"));
     let shape = parse_shape(&args.shape)?;
-    let scheme: Scheme = args.init.parse().map_err(|e| format!("--init: {e}"))?;
+    let scheme: Scheme = args
+        .init
+        .parse()
+        .map_err(|e: reproducible::Error| format!("--init: {}", printable(&e.to_string())))?;
     let region = args.slice.as_deref().map(|s| parse_slice(s, &shape)).transpose()?;
     let stream = Stream::new(args.seed, &args.path, args.version);
     let bits = match args.format.as_str() {
@@ -60,10 +65,10 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), String> {
         }
     };
     // Validate everything once, before printing anything.
-    reproducible::coords::check_shape(&shape).map_err(|e| format!("parameter `{}`: {e}", args.path))?;
-    let plan = scheme
-        .plan(&shape)
-        .map_err(|e| format!("parameter `{}`: {e}", args.path))?;
+    // The path is the user's, but may hold anything: shown escaped, as every command shows paths.
+    let shown = printable(&args.path);
+    reproducible::coords::check_shape(&shape).map_err(|e| format!("parameter `{shown}`: {e}"))?;
+    let plan = scheme.plan(&shape).map_err(|e| format!("parameter `{shown}`: {e}"))?;
     let region = region.unwrap_or_else(|| shape.iter().map(|&n| 0..n).collect());
     // Row by row, in pieces of bounded size: a slice of a huge tensor costs
     // its own size, and a huge tensor streams. Orthogonal and sparse are
@@ -130,7 +135,7 @@ impl Printer<'_> {
         out: &mut impl Write,
         fmt: impl Fn(T, bool) -> String,
     ) -> Result<(), String> {
-        let fail = |e: reproducible::Error| format!("parameter `{}`: {e}", self.stream.path());
+        let fail = |e: reproducible::Error| format!("parameter `{}`: {e}", printable(self.stream.path()));
         let row = region.last().map_or(1, |r| r.len());
         // Whether the next value continues a row already begun (a row longer
         // than a piece is written piece by piece).

@@ -408,3 +408,251 @@ fn bench_quick_runs_every_table() {
         assert!(r.stdout.contains(needle), "no `{needle}` in\n{}", r.stdout);
     }
 }
+
+/// The rows `repro sample` prints, as words.
+fn sample_rows(init: &str, shape: &str, slice: Option<&str>) -> Vec<Vec<String>> {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+        &"sample",
+        &"--seed",
+        &"1",
+        &"--path",
+        &"w",
+        &"--format",
+        &"bits",
+        &"--shape",
+        &shape,
+        &"--init",
+        &init,
+    ];
+    let slice_arg;
+    if let Some(s) = slice {
+        slice_arg = s.to_owned();
+        args.push(&"--slice");
+        args.push(&slice_arg);
+    }
+    let r = repro(&args);
+    assert_eq!(r.code, 0, "{init} {shape} {slice:?}: {}", r.stderr);
+    r.stdout
+        .lines()
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn a_slice_of_a_whole_tensor_scheme_is_the_same_elements_of_the_whole() {
+    for init in ["orthogonal()", "sparse(0.5)"] {
+        let whole = sample_rows(init, "12,9", None);
+        assert_eq!((whole.len(), whole[0].len()), (12, 9), "{init}");
+        for (slice, rows, cols) in [
+            ("2:4,7:8", 2..4, 7..8),
+            ("5,3", 5..6, 3..4),
+            ("11:12,8:9", 11..12, 8..9),
+            ("0:12,0:1", 0..12, 0..1),
+            ("3:7,2:6", 3..7, 2..6),
+        ] {
+            let want: Vec<Vec<String>> = whole[rows].iter().map(|r| r[cols.clone()].to_vec()).collect();
+            assert_eq!(sample_rows(init, "12,9", Some(slice)), want, "{init} --slice {slice}");
+        }
+    }
+}
+
+#[test]
+fn a_closed_standard_error_is_exit_2_not_a_panic() {
+    let d = dir();
+    let ck = checkpoint(d.path(), "c.safetensors", 2, 1);
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let runs: [&[&str]; 4] = [
+        &["lock", "/nonexistent"],
+        &["diff", "/nonexistent", "/nonexistent2"],
+        &["explain", "/nonexistent", "w"],
+        &[
+            "sample",
+            "--seed",
+            "1",
+            "--path",
+            "w",
+            "--shape",
+            "4",
+            "--init",
+            "normal(0, 1)",
+        ],
+    ];
+    for args in runs {
+        // Standard error closed; standard output too (so the error is the one left to report).
+        let status = Command::new(env!("CARGO_BIN_EXE_repro"))
+            .args(args)
+            .stdout(closed())
+            .stderr(closed())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}");
+    }
+    // A command whose output is read, with standard error closed, still works.
+    let out = Command::new(env!("CARGO_BIN_EXE_repro"))
+        .arg("lock")
+        .arg(&ck)
+        .stderr(closed())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("# reproducible init lockfile"));
+}
+
+#[test]
+fn a_malformed_lockfile_line_is_quoted_short() {
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let whole = std::fs::read_to_string(&good).unwrap();
+    let long = "x".repeat(1 << 20);
+    for (name, bad) in [
+        ("no-equals.lock", whole.replace("trainable = true", &long)),
+        (
+            "value.lock",
+            whole.replace("trainable = true", &format!("trainable = true {long}")),
+        ),
+        ("key.lock", whole.replace("trainable = true", &format!("{long} = 1"))),
+        (
+            "word.lock",
+            whole.replace("trainable = true", &format!("trainable = {long}")),
+        ),
+        ("table.lock", whole.replace("[[param]]", &format!("[{long}]"))),
+    ] {
+        let file = d.path().join(name);
+        std::fs::write(&file, bad).unwrap();
+        let r = repro(&[&"lock", &file]);
+        assert_eq!(r.code, 2, "{name}");
+        assert!(r.stderr.len() < 600, "{name}: {} bytes of error", r.stderr.len());
+        assert!(r.stderr.contains("xxxxxxxx"), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(" bytes)"), "{name}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn file_names_and_paths_in_errors_are_escaped() {
+    let d = dir();
+    let hostile = "\u{1b}]0;pwned\u{7}\nerror: fake";
+    let r = repro(&[
+        &"sample", &"--seed", &"1", &"--path", &hostile, &"--shape", &"4", &"--init", &"eye()",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| !l.starts_with("kernel path")).collect();
+    assert_eq!(errors.len(), 1, "{:?}", r.stderr);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'),
+        "{:?}",
+        r.stderr
+    );
+    assert!(
+        errors[0].contains(r"\u{1b}]0;pwned\u{7}\nerror: fake"),
+        "{:?}",
+        r.stderr
+    );
+
+    // A file name holding a newline and an escape, in every command's errors.
+    let file = d.path().join("bad\n\u{1b}[2Jname.lock");
+    std::fs::write(&file, "lockfile = 2\n").unwrap();
+    let ck = checkpoint(d.path(), "ok.safetensors", 2, 1);
+    for args in [
+        vec![&"lock" as &dyn AsRef<std::ffi::OsStr>, &file],
+        vec![&"diff", &file, &ck],
+        vec![&"explain", &file, &"weight"],
+        vec![&"lock", &ck, &"-o", &d.path().join("missing\ndir").join("x.lock")],
+    ] {
+        let r = repro(&args);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{:?}", r.stderr);
+        assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+        assert!(r.stderr.contains(r"\n"), "{:?}", r.stderr);
+    }
+}
+
+#[test]
+fn a_header_over_the_size_limit_is_reported_as_such_by_every_command() {
+    let d = dir();
+    let file = d.path().join("huge-header.safetensors");
+    let mut bytes = 200_000_000u64.to_le_bytes().to_vec();
+    bytes.extend_from_slice(br#"{"__metadata__":{}}"#);
+    std::fs::write(&file, &bytes).unwrap();
+    let ck = checkpoint(d.path(), "ok.safetensors", 2, 1);
+    for args in [
+        vec![&"lock" as &dyn AsRef<std::ffi::OsStr>, &file],
+        vec![&"diff", &file, &ck],
+        vec![&"explain", &file, &"weight"],
+    ] {
+        let r = repro(&args);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("200000000") && r.stderr.contains("over the limit of 100000000 bytes"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("NUL") && !r.stderr.contains("truncated"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn a_lockfile_may_start_with_a_byte_order_mark() {
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let whole = std::fs::read_to_string(&good).unwrap();
+    // Editors on Windows start files with one: it is no part of the text.
+    let bom = d.path().join("bom.lock");
+    std::fs::write(&bom, format!("\u{feff}{whole}")).unwrap();
+    let r = repro(&[&"diff", &bom, &good]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn lockfile_integers_have_no_leading_zeros() {
+    let d = dir();
+    let good = lockfile(d.path(), "good.lock", 2, 1);
+    let whole = std::fs::read_to_string(&good).unwrap();
+    // As in TOML: `01` is not an integer.
+    for (from, to) in [
+        ("model_version = 1", "model_version = 01"),
+        ("\nversion = 1", "\nversion = 001"),
+    ] {
+        let bad = d.path().join("zeros.lock");
+        std::fs::write(&bad, whole.replacen(from, to, 1)).unwrap();
+        let r = repro(&[&"diff", &bad, &good]);
+        assert_eq!(r.code, 2, "{to}: {}", r.stderr);
+        assert!(r.stderr.contains("leading zero"), "{to}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn scheme_integers_are_plain_decimals() {
+    for init in ["dirac(groups=+2)", "dirac(+1)", "dirac(groups=-0)"] {
+        let r = repro(&[
+            &"sample", &"--seed", &"1", &"--path", &"w", &"--shape", &"4,4,3", &"--init", &init,
+        ]);
+        assert_eq!(r.code, 2, "{init}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("`groups` must be a non-negative integer"),
+            "{init}: {}",
+            r.stderr
+        );
+    }
+    let r = repro(&[
+        &"sample",
+        &"--seed",
+        &"1",
+        &"--path",
+        &"w",
+        &"--shape",
+        &"4,4,3",
+        &"--init",
+        &"dirac(groups=2)",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

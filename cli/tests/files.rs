@@ -560,3 +560,230 @@ fn explain_checks_a_large_tensor_in_bounded_memory() {
     assert!(differing > n as u64 - 1000, "{differing}");
     assert_eq!(v["blake3"], Digest::of(&vec![0u8; 4 * n]).to_string());
 }
+
+#[test]
+fn lock_refuses_to_write_over_its_standard_input() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let before = fs::read(&ck).unwrap();
+    let hard = d.path().join("hard.safetensors");
+    fs::hard_link(&ck, &hard).unwrap();
+    for input in ["-", "/dev/stdin"] {
+        for out in [&ck, &hard] {
+            let r = run(repro()
+                .args(["lock", input, "-o"])
+                .arg(out)
+                .stdin(fs::File::open(&ck).unwrap()));
+            assert_eq!(
+                r.status.code(),
+                Some(2),
+                "{input} -o {}: {}",
+                out.display(),
+                text(&r.stderr)
+            );
+            assert!(
+                text(&r.stderr).contains("is the input") && text(&r.stderr).contains("would destroy it"),
+                "{}",
+                text(&r.stderr)
+            );
+            assert_eq!(fs::read(&ck).unwrap(), before, "{input} -o {}", out.display());
+        }
+    }
+    // Another file on standard input is fine.
+    let other = checkpoint_in(d.path(), "other.safetensors", 4, 2, 2);
+    let r = run(repro()
+        .args(["lock", "-", "-o"])
+        .arg(d.path().join("other.lock"))
+        .stdin(fs::File::open(&other).unwrap()));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+}
+
+#[test]
+fn catchable_signals_during_a_write_leave_no_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let d = dir();
+    let big = d.path().join("big.lock");
+    lock::write(&big, &big_manifest(100_000)).unwrap();
+    let out = d.path().join("out.lock");
+    for (signal, name) in [(2, "INT"), (15, "TERM"), (1, "HUP")] {
+        let mut caught = 0;
+        for _ in 0..50 {
+            let mut child = repro().arg("lock").arg(&big).arg("-o").arg(&out).spawn().unwrap();
+            // Wait for the temporary file to appear, then signal the writer.
+            let start = Instant::now();
+            while leftovers(d.path(), &["big.lock", "out.lock"]).is_empty()
+                && child.try_wait().unwrap().is_none()
+                && start.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::yield_now();
+            }
+            // The writer may have finished meanwhile: then there is no one to signal.
+            let _ = Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(child.id().to_string())
+                .stderr(Stdio::null())
+                .status();
+            let status = child.wait().unwrap();
+            assert_eq!(
+                leftovers(d.path(), &["big.lock", "out.lock"]),
+                Vec::<String>::new(),
+                "SIG{name}"
+            );
+            if status.success() {
+                continue;
+            }
+            // Killed by the signal, as a shell reports it.
+            assert_eq!(status.signal(), Some(signal), "SIG{name}: {status:?}");
+            caught += 1;
+            if out.exists() {
+                assert_eq!(lock::read(&out).unwrap().len(), 100_000);
+            }
+            if caught == 3 {
+                break;
+            }
+        }
+        assert!(caught > 0, "SIG{name} never arrived during a write");
+    }
+}
+
+#[test]
+fn long_output_names_are_written_and_other_targets_temporary_files_kept() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = lock::render(&Manifest::from_checkpoint(&ck).unwrap());
+    // The longest name a file may have.
+    for len in [231, 232, 250, 255] {
+        let name = format!("{}.lock", "n".repeat(len - 5));
+        let out = d.path().join(&name);
+        let r = run(repro().arg("lock").arg(&ck).arg("-o").arg(&out));
+        assert_eq!(r.status.code(), Some(0), "{len}: {}", text(&r.stderr));
+        assert_eq!(fs::read_to_string(&out).unwrap(), want);
+        fs::remove_file(&out).unwrap();
+    }
+    // Abandoned temporary files of `x.lock` are swept; those of `x.lock.bak`,
+    // and files that merely look alike, are not.
+    let mine = d.path().join(".x.lock.AbCdEf123456.repro-tmp");
+    let others = [
+        ".x.lock.bak.AbCdEf123456.repro-tmp",
+        ".x.lock.old.repro-tmp",
+        ".x.lock.AbCdEf12345.repro-tmp",
+        ".x.lock.AbCdEf-23456.repro-tmp",
+    ];
+    fs::write(&mine, "abandoned").unwrap();
+    for o in others {
+        fs::write(d.path().join(o), "someone else's").unwrap();
+    }
+    let r = run(repro().arg("lock").arg(&ck).arg("-o").arg(d.path().join("x.lock")));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(!mine.exists());
+    for o in others {
+        assert!(d.path().join(o).exists(), "{o} was removed");
+    }
+}
+
+#[test]
+fn a_relative_output_is_written_from_a_working_directory_deeper_than_path_max() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = lock::render(&Manifest::from_checkpoint(&ck).unwrap());
+    // 24 levels of 200-byte names: about 4.8 KB of working directory.
+    let level = "d".repeat(200);
+    let script = format!(
+        "for i in $(seq 24); do mkdir {level} && cd -P {level} || exit 9; done; \
+         \"$0\" lock \"$1\" -o out.lock && \"$0\" lock out.lock -o again.lock && cat again.lock"
+    );
+    let r = run(Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_repro"))
+        .arg(&ck)
+        .current_dir(d.path()));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert_eq!(text(&r.stdout), want);
+}
+
+#[test]
+fn output_to_dev_stdout_streams_into_a_pipe() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = lock::render(&Manifest::from_checkpoint(&ck).unwrap());
+    let r = run(repro()
+        .arg("lock")
+        .arg(&ck)
+        .args(["-o", "/dev/stdout"])
+        .stdout(Stdio::piped()));
+    assert_eq!(
+        (r.status.code(), text(&r.stdout)),
+        (Some(0), want),
+        "{}",
+        text(&r.stderr)
+    );
+}
+
+#[test]
+fn explain_reads_standard_input_and_fifos() {
+    let d = dir();
+    let ck = checkpoint_in(d.path(), "m.safetensors", 4, 2, 1);
+    let want = run(repro().args(["explain", "--json"]).arg(&ck).arg("weight"));
+    assert_eq!(want.status.code(), Some(0), "{}", text(&want.stderr));
+    let json = |o: &Output| {
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["file"] = serde_json::Value::Null;
+        v
+    };
+    for name in ["-", "/dev/stdin"] {
+        let r = run(repro()
+            .args(["explain", "--json", name, "weight"])
+            .stdin(fs::File::open(&ck).unwrap()));
+        assert_eq!(r.status.code(), Some(0), "{name}: {}", text(&r.stderr));
+        assert_eq!(json(&r), json(&want), "{name}");
+    }
+    // Through a pipe that a writer fills, and a named FIFO.
+    let mut child = repro()
+        .args(["explain", "--json", "-", "bias"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&fs::read(&ck).unwrap()).unwrap();
+    let r = child.wait_with_output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    let fifo = d.path().join("in.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = {
+        let (fifo, bytes) = (fifo.clone(), fs::read(&ck).unwrap());
+        std::thread::spawn(move || fs::write(fifo, bytes).unwrap())
+    };
+    let r = run(repro().args(["explain", "--json"]).arg(&fifo).arg("weight"));
+    writer.join().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert_eq!(json(&r), json(&want));
+    // A stream cut short, or with a missing parameter, is an error naming it.
+    let bytes = fs::read(&ck).unwrap();
+    let mut child = repro()
+        .args(["explain", "-", "weight"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&bytes[..bytes.len() - 3])
+        .unwrap();
+    let r = child.wait_with_output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        text(&r.stderr).contains("standard input: truncated"),
+        "{}",
+        text(&r.stderr)
+    );
+    let r = run(repro()
+        .args(["explain", "-", "wieght"])
+        .stdin(fs::File::open(&ck).unwrap()));
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r.stderr).contains("did you mean `weight`"), "{}", text(&r.stderr));
+}

@@ -254,8 +254,12 @@ impl Args<'_> {
 
     fn usize(&self, key: &str) -> Result<usize> {
         let (v, col) = self.get(key);
-        v.parse()
-            .map_err(|_| self.err(col, format!("`{key}` must be a non-negative integer, got `{v}`")))
+        let bad = || self.err(col, format!("`{key}` must be a non-negative integer, got `{v}`"));
+        // Plain decimals only (SPEC section 8); `usize::from_str` also takes `+2`.
+        if !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        v.parse().map_err(|_| bad())
     }
 
     fn parsed<T: FromStr<Err = String>>(&self, key: &str) -> Result<T> {

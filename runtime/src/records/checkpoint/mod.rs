@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 mod stored;
 
+pub use crate::atomic::remove_unfinished;
 pub use stored::{is_safetensors, StoredCheckpoint, StoredTensor};
 pub(crate) use stored::{open_header, Header};
 

@@ -18,12 +18,13 @@ use crate::provenance::Provenance;
 const MAX_HEADER: u64 = 100_000_000;
 
 /// Whether `head`, the first 9 bytes of a file, starts a safetensors file: an
-/// 8-byte little-endian header length within safetensors' limit, then `{`.
-/// Lockfiles (text) never start so, so this tells the two apart whatever the
-/// rest holds: a truncated checkpoint is still a checkpoint, for its reader
-/// to reject as one.
+/// 8-byte little-endian header length, then `{`. Any length below 2^56
+/// (safetensors' limit and far beyond) holds a zero byte, which text never
+/// does: lockfiles never start so, so this tells the two apart whatever the
+/// rest holds. A truncated checkpoint, or one whose header is over the limit,
+/// is still a checkpoint, for its reader to reject as one.
 pub fn is_safetensors(head: &[u8]) -> bool {
-    head.len() >= 9 && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) <= MAX_HEADER && head[8] == b'{'
+    head.len() >= 9 && head[..8].contains(&0) && head[8] == b'{'
 }
 
 /// A safetensors header: the tensors it describes, where their data lies,
@@ -54,8 +55,16 @@ impl Header {
                 "not a safetensors file: {got} bytes, too short for a header"
             )));
         }
+        let text = !n.contains(&0);
         let n = u64::from_le_bytes(n);
-        if n > MAX_HEADER || file_len.is_some_and(|len| n > len - 8) {
+        if n > MAX_HEADER {
+            return Err(err(if text {
+                format!("not a safetensors file: its first 8 bytes, read as a header length, are {n}, over the limit of {MAX_HEADER} bytes")
+            } else {
+                format!("its header is {n} bytes long, over the limit of {MAX_HEADER} bytes (safetensors' own)")
+            }));
+        }
+        if file_len.is_some_and(|len| n > len - 8) {
             let size = file_len.map(|len| format!(" in a {len}-byte file")).unwrap_or_default();
             return Err(err(format!(
                 "truncated or not a safetensors file: its first 8 bytes announce a {n}-byte header{size}"
@@ -325,6 +334,57 @@ impl StoredCheckpoint {
             Ok(0) => Ok(manifest),
             Ok(_) => Err(checkpoint.err("holds more bytes than its header describes".into())),
             Err(e) => Err(checkpoint.err(format!("reading: {e}"))),
+        }
+    }
+
+    /// The metadata of a checkpoint read from a stream (a pipe, standard
+    /// input), and the stored bytes of its tensor `path` (`None` when it holds
+    /// no such tensor); `name` names it in errors. The stream is read once, to
+    /// its end: the header is validated as [`StoredCheckpoint::open`] does, a
+    /// stream that ends early or holds more than its header describes is an
+    /// error, and only the bytes of `path` are held.
+    pub fn read_tensor(r: &mut impl Read, name: &str, path: &str) -> Result<(Metadata, Option<Vec<u8>>)> {
+        let header = Header::read(r, name, None)?;
+        let checkpoint = Self::from_header(Path::new(name), header)?;
+        let truncated = || checkpoint.err("truncated: the data ends before its header says it does".into());
+        let reading = |e: std::io::Error| checkpoint.err(format!("reading: {e}"));
+        let skip = |r: &mut dyn Read, n: u64| -> Result<()> {
+            match std::io::copy(&mut (&mut *r).take(n), &mut std::io::sink()) {
+                Ok(got) if got == n => Ok(()),
+                Ok(_) => Err(truncated()),
+                Err(e) => Err(reading(e)),
+            }
+        };
+        let mut at = 0;
+        let bytes = match checkpoint.tensors.get(path) {
+            None => None,
+            Some(t) => {
+                skip(r, t.offsets.0)?;
+                let len = t.offsets.1 - t.offsets.0;
+                let mut bytes = Vec::new();
+                usize::try_from(len)
+                    .ok()
+                    .and_then(|n| bytes.try_reserve_exact(n).ok())
+                    .ok_or_else(|| {
+                        checkpoint.err(format!(
+                            "tensor `{}` ({len} bytes) does not fit in memory",
+                            printable(path)
+                        ))
+                    })?;
+                (&mut *r).take(len).read_to_end(&mut bytes).map_err(reading)?;
+                if bytes.len() as u64 != len {
+                    return Err(truncated());
+                }
+                at = t.offsets.1;
+                Some(bytes)
+            }
+        };
+        skip(r, checkpoint.data_len() - at)?;
+        let mut extra = [0u8; 1];
+        match r.read(&mut extra) {
+            Ok(0) => Ok((checkpoint.metadata, bytes)),
+            Ok(_) => Err(checkpoint.err("holds more bytes than its header describes".into())),
+            Err(e) => Err(reading(e)),
         }
     }
 

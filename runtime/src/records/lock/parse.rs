@@ -91,8 +91,10 @@ const PARAM_KEYS: [&str; 11] = [
 /// Parses lockfile text; `file` names it in errors. Every error names the line;
 /// nothing panics on any input.
 pub fn parse(text: &str, file: &str) -> Result<Manifest> {
+    // A byte order mark, as some editors write, is no part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Reasons quote the file, whose text must not reach a terminal raw.
-    let err = |line: usize, reason: String| named_error(file, Some(line), printable(&reason).into_owned());
+    let err = |line: usize, reason: String| named_error(file, Some(line), printable(&capped(reason)).into_owned());
     let mut parser = Parser {
         file,
         header: Section::new(1, true),
@@ -115,12 +117,15 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
                 parser.block = Some(Section::new(no, false));
                 continue;
             }
-            return Err(err(no, format!("unknown table `{table}`; expected `[[param]]`")));
+            return Err(err(
+                no,
+                format!("unknown table {}; expected `[[param]]`", quoted(table)),
+            ));
         }
         let Some((key, rest)) = line.split_once('=') else {
             return Err(err(
                 no,
-                format!("expected `key = value` or `[[param]]`, found `{line}`"),
+                format!("expected `key = value` or `[[param]]`, found {}", quoted(line)),
             ));
         };
         let key = key.trim();
@@ -140,7 +145,8 @@ pub fn parse(text: &str, file: &str) -> Result<Manifest> {
             return Err(err(
                 no,
                 format!(
-                    "unknown key `{key}` in {place}{hint} (known: {})",
+                    "unknown key {} in {place}{hint} (known: {})",
+                    quoted(key),
                     section.known.join(", ")
                 ),
             ));
@@ -238,7 +244,7 @@ impl<'t> Parser<'t> {
             return Ok(());
         };
         let file = self.file;
-        let err = |line: usize, reason: String| named_error(file, Some(line), printable(&reason).into_owned());
+        let err = |line: usize, reason: String| named_error(file, Some(line), printable(&capped(reason)).into_owned());
         let (path, path_line) = b.req_str(file, "path")?;
         let path = path.to_owned();
         let alias = b.opt_str(file, "alias")?.map(|(a, _)| a.to_owned());
@@ -440,7 +446,8 @@ fn parse_value(text: &str) -> std::result::Result<Value<'_>, String> {
             w if w.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') => Value::Int(parse_int(w)?),
             w => {
                 return Err(format!(
-                    "expected a string, an integer, a boolean or an array, found `{w}`"
+                    "expected a string, an integer, a boolean or an array, found {}",
+                    quoted(w)
                 ))
             }
         };
@@ -450,7 +457,7 @@ fn parse_value(text: &str) -> std::result::Result<Value<'_>, String> {
     if rest.is_empty() || rest.starts_with('#') {
         Ok(value)
     } else {
-        Err(format!("unexpected `{rest}` after the value"))
+        Err(format!("unexpected {} after the value", quoted(rest)))
     }
 }
 
@@ -458,14 +465,45 @@ fn parse_int(text: &str) -> std::result::Result<u64, String> {
     if text.is_empty() {
         return Err("expected an integer, found nothing".into());
     }
+    let shown = quoted(text);
     if text.starts_with('-') && text.len() > 1 && text[1..].bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{text}` is negative; expected a non-negative integer"));
+        return Err(format!("{shown} is negative; expected a non-negative integer"));
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{text}` is not a non-negative integer"));
+        return Err(format!("{shown} is not a non-negative integer"));
+    }
+    // As in TOML: `01` is no integer (nor octal).
+    if text.len() > 1 && text.starts_with('0') {
+        return Err(format!("{shown} has a leading zero; write it without"));
     }
     text.parse::<u64>()
-        .map_err(|_| format!("`{text}` is too large (at most {})", u64::MAX))
+        .map_err(|_| format!("{shown} is too large (at most {})", u64::MAX))
+}
+
+/// The most bytes of the file quoted in one error.
+const QUOTE: usize = 80;
+
+/// `text` quoted for an error: whole when short, else its start and its
+/// length (a malformed line may be megabytes long).
+fn quoted(text: &str) -> String {
+    if text.len() <= QUOTE {
+        return format!("`{text}`");
+    }
+    let end = (0..=QUOTE).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    format!("`{}…` ({} bytes)", &text[..end], text.len())
+}
+
+/// The most bytes of one error's reason.
+const REASON: usize = 1000;
+
+/// `reason`, cut short if something in it (an init text, a dtype) quoted the
+/// file at length.
+fn capped(reason: String) -> String {
+    if reason.len() <= REASON {
+        return reason;
+    }
+    let end = (0..=REASON).rev().find(|&i| reason.is_char_boundary(i)).unwrap_or(0);
+    format!("{}… ({} bytes in all)", &reason[..end], reason.len())
 }
 
 /// Parses a TOML basic string after its opening quote; returns it (borrowed
