@@ -94,10 +94,11 @@ class _Call:
     """What one intercepted call asks for: the scheme as a function of the
     written tensor's shape and whether it covers the whole parameter."""
 
-    def __init__(self, name, scheme, structured=False):
+    def __init__(self, name, scheme, structured=False, random=True):
         self.name = name  # e.g. "torch.nn.init.kaiming_uniform_"
         self.scheme = scheme  # (shape, whole) -> scheme text
         self.structured = structured  # orthogonal, eye, dirac, sparse: whole tensors only
+        self.random = random  # False for constants
 
 
 def _kaiming(kind, a, mode, nonlinearity):
@@ -143,23 +144,23 @@ def _init_trunc_normal(mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def _init_constant(val):
-    return _Call("torch.nn.init.constant_", _const(_constant(val)))
+    return _Call("torch.nn.init.constant_", _const(_constant(val)), random=False)
 
 
 def _init_ones():
-    return _Call("torch.nn.init.ones_", _const("ones()"))
+    return _Call("torch.nn.init.ones_", _const("ones()"), random=False)
 
 
 def _init_zeros():
-    return _Call("torch.nn.init.zeros_", _const("zeros()"))
+    return _Call("torch.nn.init.zeros_", _const("zeros()"), random=False)
 
 
 def _init_eye():
-    return _Call("torch.nn.init.eye_", _const("eye()"), structured=True)
+    return _Call("torch.nn.init.eye_", _const("eye()"), structured=True, random=False)
 
 
 def _init_dirac(groups=1):
-    return _Call("torch.nn.init.dirac_", _const(f"dirac({int(groups)})"), structured=True)
+    return _Call("torch.nn.init.dirac_", _const(f"dirac({int(groups)})"), structured=True, random=False)
 
 
 def _init_xavier_uniform(gain=1.0, generator=None):
@@ -230,11 +231,11 @@ def _tensor_uniform(self, a=0.0, b=1.0, *, generator=None):
 
 
 def _tensor_zero(self):
-    return _method_fill(self, "zero_", _Call("Tensor.zero_", _const("zeros()")), (), {})
+    return _method_fill(self, "zero_", _Call("Tensor.zero_", _const("zeros()"), random=False), (), {})
 
 
 def _tensor_fill(self, value):
-    return _method_fill(self, "fill_", _Call("Tensor.fill_", lambda shape, whole: _constant(value)), (value,), {})
+    return _method_fill(self, "fill_", _Call("Tensor.fill_", lambda shape, whole: _constant(value), random=False), (value,), {})
 
 
 def _unkeyable(name):
@@ -288,6 +289,10 @@ def _method_fill(self, name, call, args, kwargs):
         if target is not None:
             cap.fill(self, target, call)
             return self
+        if cap.mode == "defer":
+            cap.temp_fill(self, call)
+            if "generator" in kwargs and kwargs["generator"] is None:
+                kwargs = {**kwargs, "generator": cap.private()}
     if kwargs.get("generator", 1) is None:
         kwargs = {}
     return _ORIG[name](self, *args, **kwargs)
@@ -304,6 +309,13 @@ def _replacement(name, make, orig):
             if target is not None:
                 cap.fill(tensor, target, make(*args, **kwargs))
                 return tensor
+            if cap.mode == "defer":
+                cap.temp_fill(tensor, make(*args, **kwargs))
+                cap.temp_depth += 1
+                try:
+                    return orig(tensor, *args, **kwargs)
+                finally:
+                    cap.temp_depth -= 1
         return orig(tensor, *args, **kwargs)
 
     replacement.__name__ = replacement.__qualname__ = name.rpartition(".")[2]
@@ -410,6 +422,9 @@ class Capture:
         self.created = []  # defer: the parameters made during the build
         self.deferred = set()  # defer: storages with recorded operations
         self.patched = []
+        self.temp_depth = 0
+        self._private = None
+        self.unconverted = []  # defer: random fills of tensors that never became parameters
         if groups is not None:
             self.set_groups(groups)
 
@@ -467,6 +482,20 @@ class Capture:
         return ("deferred", key), None, None
 
     # -- fills --------------------------------------------------------------
+    def temp_fill(self, tensor, call):
+        """A fill, while building, of a tensor that is no parameter yet
+        (``nn.Parameter(torch.empty(n).normal_())``): it runs, on a private
+        generator so that torch's is left alone, and is replayed keyed if the
+        tensor turns out to be a parameter of the model."""
+        if self.temp_depth == 0 and tensor.numel() > 0:
+            self.log.append(("temp", tensor, call))
+
+    def private(self):
+        if self._private is None:
+            self._private = torch.Generator(device="cpu")
+            self._private.manual_seed(0)
+        return self._private
+
     def fill(self, tensor, target, call):
         g, t, whole = target
         if self.mode == "defer":
@@ -654,6 +683,12 @@ class Capture:
                 target = self.lookup(tensor, payload.name)
                 if target is not None:  # else a tensor the model dropped (a tie)
                     self.fill(tensor, target, payload)
+            elif kind == "temp":
+                target = self.lookup(tensor, payload.name)
+                if target is not None:
+                    self.fill(tensor, target, payload)
+                elif payload.random:
+                    self.unconverted.append(payload.name)
             elif kind == "unkeyable":
                 target = self.lookup(tensor, payload)
                 if target is not None:
@@ -670,6 +705,7 @@ class Capture:
                     finally:
                         self.suspended -= 1
         self.log = []
+        self.flush_all()
 
 
 _SCAN_PREFIXES = ("torch.nn", "timm", "transformers", "torchvision", "peft")

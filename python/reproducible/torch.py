@@ -503,10 +503,11 @@ def build(factory, seed, *args, rules=None, versions=None, **kwargs):
     for g in groups:
         if g.rule is not None and g.param.numel() > 0:
             _fill(g.param.data, seed, g.path, g.global_shape, g.rule[1], g.version, None)
-        elif cap.rng_drawn and g.param.numel() > 0 and not any(f["region"] is None for f in g.fills):
+        elif (cap.rng_drawn or cap.unconverted) and g.param.numel() > 0 and not any(f["region"] is None for f in g.fills):
+            what = f"called {cap.unconverted[0]} on a tensor that is no parameter" if cap.unconverted else "drew from torch's generator"
             raise ValueError(
-                f"parameter `{g.path}`: the constructor drew from torch's generator and no keyed fill covers this "
-                "parameter, so its values may come from that generator; give a rule for it"
+                f"parameter `{g.path}`: the constructor {what} and no keyed fill covers this parameter, so its "
+                "values may come from that draw; give a rule for it"
             )
     return model
 
