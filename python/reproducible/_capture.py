@@ -342,6 +342,7 @@ class Group:
         self.version = 1
         self.local = None  # the tensor written (a throwaway when skipped)
         self.pending = None  # a whole-tensor fill not generated yet
+        self.shard = None  # this rank's local tensor of a DTensor (`local` is then a meta stand-in)
         self.region = None  # this rank's region of a DTensor
         self.global_shape = list(param.shape)
 
@@ -354,8 +355,12 @@ def _is_dtensor(t):
 def _storage_key(t):
     if _is_dtensor(t):
         t = t._local_tensor
-    if t.device.type == "meta" or t.numel() == 0:
+    if t.numel() == 0:
         return None
+    if t.device.type == "meta":
+        # No memory, but views share the storage object: the stand-in of a
+        # sharded parameter (see `Group.shard`).
+        return ("meta", t.untyped_storage()._cdata)
     return t.untyped_storage().data_ptr()
 
 
@@ -437,10 +442,7 @@ class Capture:
             t = g.local if g.local is not None else g.param
             self.by_id[id(g.param)] = g
             self.by_id[id(t)] = g
-            if _is_dtensor(t):
-                key = _storage_key(t._local_tensor)
-            else:
-                key = _storage_key(t)
+            key = None if _is_dtensor(t) else _storage_key(t)
             if key is not None:
                 self.by_storage.setdefault(key, []).append((g, t))
 
@@ -454,21 +456,10 @@ class Capture:
         g = self.by_id.get(id(tensor))
         if g is not None:
             return g, (g.local if g.local is not None else g.param), True
-        if _is_dtensor(tensor):
-            key = _storage_key(tensor._local_tensor)
-            for g, t in self.by_storage.get(key, ()):
-                local = t._local_tensor if _is_dtensor(t) else t
-                lt = tensor._local_tensor
-                if (lt.storage_offset(), lt.shape, lt.stride()) == (local.storage_offset(), local.shape, local.stride()) and tuple(tensor.shape) == tuple(t.shape):
-                    return g, t, True
-                raise CaptureError(f"parameter `{g.path}`: {call} writes part of a sharded (DTensor) parameter, which cannot be keyed")
-            return None
         key = _storage_key(tensor)
         if key is None:
             return None
         for g, t in self.by_storage.get(key, ()):
-            if _is_dtensor(t):
-                continue
             if (tensor.storage_offset(), tuple(tensor.shape), tensor.stride()) == (t.storage_offset(), tuple(t.shape), t.stride()):
                 return g, t, True
             if _overlaps(t, tensor):
@@ -521,6 +512,12 @@ class Capture:
         g.fills.append({"call": call.name, "init": text, "region": region})
         if g.skip:
             return
+        if g.shard is not None and not whole:
+            # The stand-in's view, in global coordinates: this rank writes the
+            # elements of it that lie in its shard.
+            self.flush(g)
+            self._generate(g, call.name, lambda: _fill_shard_part(g, _coords(t, tensor), self.seed, text))
+            return
         if whole:
             # Generated when something next touches the parameter (or when
             # the capture ends): a layer default that the model's own init
@@ -539,7 +536,7 @@ class Capture:
         from .torch import _fill
 
         if g.region is not None:
-            self._generate(g, name, lambda: _fill(t.to_local(), self.seed, g.path, g.global_shape, text, g.version, g.region))
+            self._generate(g, name, lambda: _fill(g.shard, self.seed, g.path, g.global_shape, text, g.version, g.region))
         else:
             self._generate(g, name, lambda: _fill(t, self.seed, g.path, g.shape, text, g.version, None))
 
@@ -567,10 +564,27 @@ class Capture:
                 return True
             return False
         target = self.lookup(tensor, f"Tensor.{name}")
-        if target is not None:
-            self.flush(target[0])
-            if name in ("copy_", "__setitem__"):
-                target[0].written.append(f"Tensor.{name}")
+        if target is None:
+            return False
+        g, _, whole = target
+        self.flush(g)
+        if name in ("copy_", "__setitem__"):
+            g.written.append(f"Tensor.{name}")
+        if g.shard is not None and not g.skip:
+            # The stand-in has no values: an elementwise operation with plain
+            # arguments over the whole parameter acts on this rank's shard.
+            plain = not any(isinstance(a, torch.Tensor) for a in (*args, *kwargs.values()))
+            if not (whole and plain and name not in ("copy_", "__setitem__", "t_")):
+                raise CaptureError(
+                    f"parameter `{g.path}`: Tensor.{name} on a sharded (DTensor) parameter cannot be applied shard by shard"
+                )
+            self.suspended += 1
+            try:
+                with torch.no_grad():
+                    _ORIG[name](g.shard, *args, **kwargs)
+            finally:
+                self.suspended -= 1
+            return True
         return False
 
     # -- patching -----------------------------------------------------------
@@ -779,3 +793,23 @@ def _fill_view(param, tensor, region, seed, path, shape, text, version):
         flat = flat * (b - a) + local[:, d]
     values = box.reshape(-1)[flat].reshape(tensor.shape).to(tensor.device)
     _ORIG["copy_"](tensor, values)
+
+
+def _fill_shard_part(g, coords, seed, text):
+    """Writes the elements at global ``coords`` that lie in this rank's
+    shard ``g.region`` of a DTensor parameter."""
+    from .torch import _fill
+
+    starts = torch.tensor([a for a, _ in g.region], dtype=torch.int64)
+    ends = torch.tensor([b for _, b in g.region], dtype=torch.int64)
+    inside = ((coords >= starts) & (coords < ends)).all(1)
+    coords = coords[inside]
+    if coords.numel() == 0:
+        return
+    lo, hi = coords.min(0).values, coords.max(0).values
+    region = [(int(a), int(b) + 1) for a, b in zip(lo.tolist(), hi.tolist())]
+    box = torch.empty([b - a for a, b in region], dtype=g.shard.dtype)
+    _fill(box, seed, g.path, g.global_shape, text, g.version, region)
+    values = box[tuple((coords - lo).t())]
+    local = tuple((coords - starts).t())
+    g.shard.index_put_(local, values.to(g.shard.device))

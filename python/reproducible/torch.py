@@ -339,8 +339,22 @@ def _run(module, seed, rules, versions, only=None, dry=False, digests=False):
     # initialised.
     swapped = []
     kept_buffers = []
+    standins = []
     try:
         for g in groups:
+            if g.region is not None and g.param.numel() > 0:
+                # A sharded parameter: the init code runs against a stand-in
+                # of the whole tensor on the meta device (no memory, no
+                # collective), and each fill writes this rank's part of it.
+                g.shard = g.param.to_local()
+                g.local = nn.Parameter(torch.empty(g.global_shape, dtype=g.param.dtype, device="meta"),
+                                       requires_grad=g.param.requires_grad)
+                for raw in g.raw:
+                    owner_path, _, name = raw.rpartition(".")
+                    owner = module.get_submodule(owner_path)
+                    standins.append((owner, name, owner._parameters[name]))
+                    owner._parameters[name] = g.local
+                continue
             if g.skip and g.param.numel() > 0:
                 device = "cpu" if g.param.device.type == "meta" else g.param.device
                 g.local = torch.empty_like(g.param, device=device)
@@ -355,8 +369,11 @@ def _run(module, seed, rules, versions, only=None, dry=False, digests=False):
     finally:
         for param, data in swapped:
             param.data = data
+        for owner, name, param in standins:
+            owner._parameters[name] = param
         for g in groups:
             g.local = None
+            g.shard = None
         with torch.no_grad():
             for b, saved in kept_buffers:
                 b.copy_(saved)
