@@ -356,8 +356,7 @@ def _run(module, seed, rules, versions, only=None, dry=False, digests=False):
                     owner._parameters[name] = g.local
                 continue
             if g.skip and g.param.numel() > 0:
-                device = "cpu" if g.param.device.type == "meta" else g.param.device
-                g.local = torch.empty_like(g.param, device=device)
+                g.local = torch.empty_like(g.param)
                 swapped.append((g.param, g.param.data))
                 g.param.data = g.local
         if dry or only is not None:

@@ -283,3 +283,14 @@ def test_importing_reproducible_torch_does_not_load_dtensor():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.stdout.strip() == "False"
+
+
+def test_plan_runs_the_init_code_without_changing_any_value():
+    m = Custom()
+    before = {p: bits(v) for p, v in m.named_parameters()}
+    planned = rt.plan(m, 7)
+    assert {p: bits(v) for p, v in m.named_parameters()} == before
+    assert planned == rt.init_module(m, 7)
+    with torch.device("meta"):
+        meta = Custom()
+    assert rt.plan(meta, 7) == planned
