@@ -571,8 +571,12 @@ def lock(module, seed, file, rules=None, versions=None, model_version=1):
             raise ValueError(f"parameter `{r['path']}`: its init copies values into it, which a lockfile cannot name as a scheme")
         whole = _whole(param, r, int(seed)) if _dtensor_region(param) is not None else param
         r["digest"] = _digest(whole)
+    # A parameter the init code also wrote otherwise (a copy of sinusoids
+    # after the draw) says so in its rule label: its digest is of what was
+    # written, not of the scheme alone.
     entries = [
-        (r["path"], r["shape"], r["dtype"], r["init"], r["version"], r["rule"], r["trainable"], r["digest"])
+        (r["path"], r["shape"], r["dtype"], r["init"], r["version"],
+         r["rule"] if not r.get("written") else f"init code, then {r['written'][-1]}", r["trainable"], r["digest"])
         for r in records
     ]
     _native.write_lockfile(int(seed), int(model_version), entries, str(file))
