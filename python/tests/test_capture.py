@@ -294,3 +294,28 @@ def test_plan_runs_the_init_code_without_changing_any_value():
     with torch.device("meta"):
         meta = Custom()
     assert rt.plan(meta, 7) == planned
+
+
+def test_timms_own_fills_map_to_spec_schemes():
+    weight_init = pytest.importorskip("timm.layers.weight_init")
+
+    class Lecun(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.empty(6, 50))
+            self.u = nn.Parameter(torch.empty(4, 8))
+            self.t = nn.Parameter(torch.empty(3, 7))
+
+        def reset_parameters(self):
+            weight_init.lecun_normal_(self.w)
+            weight_init.variance_scaling_(self.u, scale=2.0, mode="fan_out", distribution="uniform")
+            weight_init.trunc_normal_tf_(self.t, mean=1.0, std=0.5, a=-1.0, b=3.0)
+
+    records = {r["path"]: r for r in rt.init_module(Lecun(), 0)}
+    # lecun_normal_: timm's trunc_normal_tf_ at std sqrt(1 / fan_in) / 0.8796..., bounds +-2 std.
+    std = math.sqrt(1 / 50) / 0.87962566103423978
+    assert records["w"]["init"] == text(f"trunc_normal(0.0, {std!r}, {-2 * std!r}, {2 * std!r})")
+    assert records["w"]["fills"][0]["call"] == "timm.layers.trunc_normal_tf_"
+    bound = math.sqrt(3 * 2.0 / 4)
+    assert records["u"]["init"] == text(f"uniform({-bound!r}, {bound!r})")
+    assert records["t"]["init"] == text("trunc_normal(1.0, 0.5, 0.5, 2.5)")
