@@ -13,9 +13,11 @@ and the call.
 
 Two modes:
 
-* ``live``: the module tree exists, so every parameter's path is known; each
-  fill is generated at the moment the code makes it, and whatever the code
-  does next (``mul_`` by a scale, ``clamp_``) acts on the keyed values.
+* ``live``: the module tree exists, so every parameter's path is known; a
+  fill is generated before anything else touches the parameter (a
+  whole-tensor fill waits for that, so that one a later fill replaces costs
+  nothing), and whatever the code does next (``mul_`` by a scale,
+  ``clamp_``) acts on the keyed values.
 * ``defer``: a model is being built; parameter paths exist only once the
   tree does. Fills on parameters are recorded (with the in-place operations
   that follow them on the same storage) and replayed, keyed, in code order,
@@ -722,6 +724,9 @@ class Capture:
         self.flush_all()
 
 
+#: the packages whose modules may bind an init function by name; the modules
+#: that define the model's own classes are scanned too (`extra_modules`).
+#: Scanning every loaded module would cost more than the init itself.
 _SCAN_PREFIXES = ("torch.nn", "timm", "transformers", "torchvision", "peft")
 
 
