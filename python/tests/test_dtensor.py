@@ -126,3 +126,38 @@ def test_gathered_shards_equal_the_single_process_tensor(world, mesh_shape):
         except mp.ProcessExitedException as e:
             if e.signal_name is None or attempt == 2:
                 raise
+
+
+def fsdp2_main(rank, world, port, expected):
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import fully_shard
+
+        m = model()
+        mesh = init_device_mesh("cpu", (world,))
+        for child in m.values():
+            fully_shard(child, mesh=mesh)
+        rt.init_module(m, SEED)
+        from torch.distributed.tensor import DTensor
+
+        for path, param in m.named_parameters():
+            assert isinstance(param, DTensor), path
+            assert bits(param.full_tensor()) == expected[path], f"{path} on rank {rank} of {world}"
+    finally:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def test_fsdp2_shards_get_the_single_process_values():
+    whole = model()
+    rt.init_module(whole, SEED)
+    expected = {path: bits(p) for path, p in whole.named_parameters()}
+    for attempt in range(3):
+        try:
+            mp.spawn(fsdp2_main, args=(2, free_port(), expected), nprocs=2, join=True)
+            return
+        except mp.ProcessExitedException as e:
+            if e.signal_name is None or attempt == 2:
+                raise
