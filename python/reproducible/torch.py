@@ -1,20 +1,24 @@
-"""Keyed, reproducible initialisation of unmodified ``torch.nn.Module`` s.
+"""Keyed, reproducible initialisation of unmodified ``torch.nn.Module`` s,
+with the init their authors wrote.
 
-``init_module(module, seed)`` re-initialises every parameter in place from its
-own stream, keyed by (seed, the parameter's ``named_parameters()`` path, its
-version), with the scheme PyTorch itself uses for the layer that owns it
-(the Rust crate's layer presets: ``nn.Linear`` and ``nn.Conv*`` weights
-``kaiming_uniform(a=sqrt(5))`` and fan-based uniform biases, ``nn.Embedding``
-normal, norms ones and zeros, ``nn.MultiheadAttention`` Xavier, recurrent
-layers ``U(-1/sqrt(hidden), 1/sqrt(hidden))``). Rules (the Rust side's
+``init_module(module, seed)`` runs the module's own init code (every layer's
+``reset_parameters``, which for torch's layers are PyTorch's defaults; a
+transformers model's ``_init_weights``; a timm model's ``init_weights``;
+PEFT's LoRA init) with every fill it makes replaced by the stream keyed by
+(seed, the parameter's path, its version), with the SPEC scheme the call
+implies, partial fills included (see ``_capture``). ``build(constructor,
+seed)`` does the same for an init that runs in a constructor;
+``init_missing`` and ``init_lora`` for fine-tuning. Rules (the Rust side's
 pattern syntax: ``*`` within a path segment, ``**`` across segments) come
-first; a parameter no rule covers whose owner is not a known layer type is an
-error naming it, never a guess.
+first; a parameter no init code fills and no rule covers is an error naming
+it, never a guess.
 
-So adding, removing or reordering modules never changes any other
-parameter's values, and a ``DTensor`` parameter is filled shard by shard
-(each rank generates exactly its part, with no communication) with the
-values of the whole tensor.
+A path is the ``named_parameters()`` name without wrapper segments
+(``torch.compile``, DDP, FSDP1, activation checkpointing); a tie is keyed
+once, under its lexicographically smallest name. So adding, removing or
+reordering modules never changes any other parameter's values, and a
+``DTensor`` parameter is filled shard by shard (each rank generates exactly
+its part, with no communication) with the values of the whole tensor.
 """
 
 import sys
