@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Python package's tests: builds `python/` with maturin into a virtual
-# environment, then runs pytest and the seed story in PyTorch. The environment
-# is kept under target/ and reused; set REPRODUCIBLE_VENV to use another one.
+# environment, then runs pytest (transformers, timm, torchvision and PEFT
+# models among them, from small configs, offline) and the seed story in
+# PyTorch. The environment is kept under target/ and reused; set
+# REPRODUCIBLE_VENV to use another one.
 #
 # Everything comes from PyPI, whose Linux torch wheel is the CUDA build: with
 # its NVIDIA libraries (which `import torch` loads) about 3 GB. Triton, the GPU
@@ -58,6 +60,11 @@ PY
     echo "(triton, which only GPU kernels use, is left out on purpose)"
     pip_retry install --no-deps "$wheels"/torch-*.whl
 fi
+# The model zoos whose own init code the tests capture. torch is pinned to the
+# one installed above, so that pip picks the torchvision built for it rather
+# than fetching another torch.
+torch_version="$("$py" -c 'import torch; print(torch.__version__.split("+")[0])')"
+pip_retry install --resume-retries 20 "torch==$torch_version" "transformers>=5" "timm>=1" torchvision peft
 pip_retry install --no-deps ./python
-"$py" -m pytest -q python/tests
+HF_HUB_OFFLINE=1 "$py" -m pytest -q python/tests
 "$py" python/examples/seed_story.py | tail -n 2

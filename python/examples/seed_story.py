@@ -41,13 +41,16 @@ def same(a, b):
 
 
 def main():
+    # `gamma` is drawn with torch.randn in the constructor, not by init code:
+    # a rule gives its scheme. Only the second version has it (a rule that
+    # matches no parameter is an error, so a typo is never ignored).
     rules = [("**.gamma", "normal(0.0, 1.0)")]
     torch.manual_seed(0)
     v1_torch = dict(Model().named_parameters())
     torch.manual_seed(0)
     v2_torch = dict(Model(tidied=True).named_parameters())
     v1, v2 = Model(), Model(tidied=True)
-    rt.init_module(v1, 0, rules=rules)
+    rt.init_module(v1, 0)
     rt.init_module(v2, 0, rules=rules)
     v1_keyed, v2_keyed = dict(v1.named_parameters()), dict(v2.named_parameters())
 

@@ -37,7 +37,9 @@ class Blocks(nn.Module):
         self.blocks = nn.ModuleList([Attention(extra=extra) for _ in range(depth)])
 
 
-GAMMA = [("**.gamma", "normal(0.0, 1.0)"), ("gamma", "normal(0.0, 1.0)")]
+# `gamma` is a bare `nn.Parameter(torch.empty(..))`: no init code fills it.
+GAMMA = [("gamma", "normal(0.0, 1.0)")]
+BLOCKS_GAMMA = [("**.gamma", "normal(0.0, 1.0)")]
 
 
 def bits(t):
@@ -60,8 +62,8 @@ def test_the_torch_port_of_the_story_block_gets_the_rust_sides_bits(tmp_path):
 
 def test_an_unused_layer_changes_no_other_parameter():
     with_extra, without = Blocks(extra=True), Blocks(extra=False)
-    rt.init_module(with_extra, 7, rules=GAMMA)
-    rt.init_module(without, 7, rules=GAMMA)
+    rt.init_module(with_extra, 7, rules=BLOCKS_GAMMA)
+    rt.init_module(without, 7, rules=BLOCKS_GAMMA)
     a, b = dict(with_extra.named_parameters()), dict(without.named_parameters())
     assert set(b) < set(a)
     for path in b:
@@ -90,9 +92,9 @@ def test_init_writes_into_the_parameters_own_memory():
 
 def test_version_bumps_and_seeds_reroll_only_what_they_name():
     a, b, c = Blocks(), Blocks(), Blocks()
-    rt.init_module(a, 3, rules=GAMMA)
-    rt.init_module(b, 3, rules=GAMMA, versions={"blocks.1.proj.weight": 2})
-    rt.init_module(c, 4, rules=GAMMA)
+    rt.init_module(a, 3, rules=BLOCKS_GAMMA)
+    rt.init_module(b, 3, rules=BLOCKS_GAMMA, versions={"blocks.1.proj.weight": 2})
+    rt.init_module(c, 4, rules=BLOCKS_GAMMA)
     pa, pb, pc = (dict(m.named_parameters()) for m in (a, b, c))
     for path in pa:
         assert (bits(pa[path]) == bits(pb[path])) == (path != "blocks.1.proj.weight"), path
@@ -189,15 +191,19 @@ def test_a_module_built_on_meta_then_materialised_gets_the_same_values_and_clean
     assert meta[1].num_batches_tracked.item() == 0
 
 
-def test_a_layer_with_its_own_init_is_not_guessed():
+def test_a_layer_with_its_own_init_gets_that_init():
     class MyLinear(nn.Linear):
         def reset_parameters(self):
             nn.init.zeros_(self.weight)
 
+    model = nn.Sequential(MyLinear(4, 4))
     with pytest.raises(ValueError) as e:
-        rt.init_module(nn.Sequential(MyLinear(4, 4)), 0)
-    assert "0.weight" in str(e.value) and "MyLinear" in str(e.value)
-    rt.init_module(nn.Sequential(MyLinear(4, 4)), 0, rules=[("0.*", "zeros()")])
+        # Its reset_parameters leaves the bias unfilled: an error naming it.
+        rt.init_module(model, 0)
+    assert "0.bias" in str(e.value) and "MyLinear" in str(e.value)
+    records = rt.init_module(model, 0, rules=[("0.bias", "ones()")])
+    assert records[0]["init"] == "zeros()" and records[0]["rule"] is None
+    assert torch.all(model[0].weight == 0) and torch.all(model[0].bias == 1)
 
 
 def test_dtypes_and_devices_other_than_float32_cpu():
