@@ -3,7 +3,8 @@
 # (tests/downstream: its own workspace, Cargo's default profiles, so a debug
 # build at opt-level 0), once as is and once with REPRODUCIBLE_KERNEL set to
 # each kernel path this machine supports, then the Python package's
-# (tools/test-python.sh; REPRODUCIBLE_SKIP_PYTHON=1 leaves them out).
+# (tools/test-python.sh) and the candle recipes held to transformers' own init
+# (tools/check_recipes.py); REPRODUCIBLE_SKIP_PYTHON=1 leaves both out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,7 @@ cargo test --workspace
 if [ "${REPRODUCIBLE_SKIP_PYTHON:-}" != 1 ]; then
     echo "== the Python package (tools/test-python.sh)"
     tools/test-python.sh
+    echo "== the candle recipes against transformers' own init (tools/check_recipes.py)"
+    cargo run -q -p reproducible-compat-tests --example recipe_laws > target/recipe_laws.json
+    HF_HUB_OFFLINE=1 "${REPRODUCIBLE_VENV:-$PWD/target/python-venv}/bin/python" tools/check_recipes.py target/recipe_laws.json
 fi
