@@ -560,58 +560,44 @@ impl State {
             None => None,
             Some(s) => Some(shard_region(path, global.dims(), s)?),
         };
-        if let Some((tensor, file)) = loaded {
-            let mut tensor = tensor.clone();
-            for (dim, range) in region.iter().flatten().enumerate() {
-                if range.len() != tensor.dim(dim)? {
-                    tensor = tensor.narrow(dim, range.start, range.len())?;
+        let (tensor, made) = match loaded {
+            Some((tensor, file)) => {
+                let mut tensor = tensor.clone();
+                for (dim, range) in region.iter().flatten().enumerate() {
+                    if range.len() != tensor.dim(dim)? {
+                        tensor = tensor.narrow(dim, range.start, range.len())?;
+                    }
                 }
+                (tensor.to_dtype(dtype)?.to_device(dev)?, Made::Loaded(*file))
             }
-            let tensor = tensor.to_dtype(dtype)?.to_device(dev)?;
-            let tensor = if self.trainable {
-                let var = Var::from_tensor(&tensor)?;
-                self.varmap
-                    .data()
-                    .lock()
-                    .expect("varmap lock")
-                    .insert(path.to_owned(), var.clone());
-                var.as_tensor().clone()
-            } else {
-                tensor
-            };
-            slot.insert(Held {
-                tensor: tensor.clone(),
-                global,
-                shard,
-                dtype,
-                made: Made::Loaded(*file),
-            });
-            return Ok(tensor);
-        }
-        let (scheme, rule, rule_version) = match rules.find(path) {
-            Some((i, r)) => {
-                hits[i] += 1;
-                (*r.scheme(), Some(i), r.version())
+            None => {
+                let (scheme, rule, rule_version) = match rules.find(path) {
+                    Some((i, r)) => {
+                        hits[i] += 1;
+                        (*r.scheme(), Some(i), r.version())
+                    }
+                    None => match hint {
+                        Some(hint) => (scheme_for_hint(hint, global.dims()), None, None),
+                        None => candle_core::bail!(
+                            "parameter `{path}` (shape {:?}): no init rule matches it, and candle's `Shard` \
+                             hint carries no init: add a rule for it, or a recipe (`KeyedVars::rules`)",
+                            global.dims()
+                        ),
+                    },
+                };
+                let declared = if versions.is_empty() {
+                    None
+                } else {
+                    versions.get(path).copied()
+                };
+                let version = declared.or(rule_version).unwrap_or(1);
+                let init = Init::new(self.seed).set_dtype(dtype).set_device(dev);
+                // Generated as a variable when trainable, so `from_tensor` below
+                // wraps it without copying.
+                let tensor = init.make(path, global.dims(), region.as_deref(), &scheme, version, self.trainable)?;
+                (tensor, Made::Generated { scheme, version, rule })
             }
-            None => match hint {
-                Some(hint) => (scheme_for_hint(hint, global.dims()), None, None),
-                None => candle_core::bail!(
-                    "parameter `{path}` (shape {:?}): no init rule matches it, and candle's `Shard` \
-                     hint carries no init: add a rule for it, or a recipe (`KeyedVars::rules`)",
-                    global.dims()
-                ),
-            },
         };
-        let declared = if versions.is_empty() {
-            None
-        } else {
-            versions.get(path).copied()
-        };
-        let version = declared.or(rule_version).unwrap_or(1);
-        let init = Init::new(self.seed).set_dtype(dtype).set_device(dev);
-        // Generated as a variable when trainable, so `from_tensor` below wraps it
-        // without copying.
-        let tensor = init.make(path, global.dims(), region.as_deref(), &scheme, version, self.trainable)?;
         let tensor = if self.trainable {
             let var = Var::from_tensor(&tensor)?;
             self.varmap
@@ -628,7 +614,7 @@ impl State {
             global,
             shard,
             dtype,
-            made: Made::Generated { scheme, version, rule },
+            made,
         });
         Ok(tensor)
     }
