@@ -162,7 +162,7 @@ pub use scheme::Scheme;
 /// # Generated items
 ///
 /// `impl Model` (`build`, `visit_params`), and inherent `init(&cfg, &Init)`,
-/// `load(&cfg, &VarBuilder)` and `MODEL_VERSION`; [`ModelExt`](model::ModelExt) adds
+/// `load(&cfg, &VarBuilder)` and `MODEL_VERSION`; [`model::ModelExt`] adds
 /// `parameters()` and `trainable_vars()`.
 #[doc(inline)]
 pub use reproducible_macros::reproducible_model;
