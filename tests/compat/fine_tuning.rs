@@ -10,6 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::bert::{BertModel, Config};
 use reproducible::backend::{KeyedVars, Source};
 use reproducible::recipes;
+use reproducible_compat_tests::bits;
 
 const RANGE: f64 = 0.02;
 
@@ -21,18 +22,6 @@ fn config() -> Config {
         "layer_norm_eps": 1e-12, "pad_token_id": 0, "model_type": "bert"
     }))
     .unwrap()
-}
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    t.flatten_all()
-        .unwrap()
-        .to_dtype(DType::F32)
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f32::to_bits)
-        .collect()
 }
 
 /// The fine-tuned model: the pretrained encoder and a new head.

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor};
 use reproducible::backend::KeyedVars;
 use reproducible::recipes;
+use reproducible_compat_tests::bits;
 
 // The loader's `use candle::..` and `super::MAX_SEQ_LEN`, as its crate has them.
 extern crate candle_core as candle;
@@ -72,16 +73,6 @@ fn config() -> candle_transformers::models::llama::LlamaConfig {
 
 fn keyed() -> KeyedVars {
     KeyedVars::new(2024, DType::F32, &Device::Cpu).rules(recipes::llama(0.02))
-}
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    t.flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f32::to_bits)
-        .collect()
 }
 
 #[cfg(candle_examples)]

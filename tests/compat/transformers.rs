@@ -7,6 +7,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::bert::{BertModel, Config};
 use reproducible::backend::KeyedVars;
+use reproducible_compat_tests::bits;
 
 fn config(layers: usize) -> Config {
     serde_json::from_value(serde_json::json!({
@@ -16,16 +17,6 @@ fn config(layers: usize) -> Config {
         "layer_norm_eps": 1e-12, "pad_token_id": 0, "classifier_dropout": null, "model_type": "bert"
     }))
     .expect("a valid BERT config")
-}
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    t.flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f32::to_bits)
-        .collect()
 }
 
 fn keyed_bert(seed: u64, layers: usize) -> HashMap<String, Vec<u32>> {
